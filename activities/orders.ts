@@ -1,0 +1,51 @@
+/**
+ * Order activities (task queue `orders`): the saga writes the order's status and steps into the order
+ * service's own table, so that `GET /orders/{id}` is answered from it. Step rows are unique per
+ * (order, step, status), so a retried write is a no-op.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import * as schema from '../db/orders/schema.js';
+import type { Logger } from '../lib/logger.js';
+import type { FailureReason, OrderStatus, SagaStep, StepStatus } from '../workflows/orders/definitions.js';
+import { activityLog, type Traced } from './context.js';
+
+export interface OrderUpdate extends Traced {
+  orderId: string;
+  step?: { name: SagaStep; status: StepStatus; at: string };
+  status?: OrderStatus;
+  failureReason?: FailureReason | null;
+  paymentId?: string | null;
+}
+
+export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeof schema>; logger: Logger }) {
+  return {
+    async updateOrder(input: OrderUpdate): Promise<void> {
+      const log = activityLog(logger, input);
+      await db.transaction(async (tx) => {
+        if (input.step) {
+          await tx
+            .insert(schema.orderSteps)
+            .values({
+              orderId: input.orderId,
+              name: input.step.name,
+              status: input.step.status,
+              at: new Date(input.step.at),
+            })
+            .onConflictDoNothing();
+        }
+        const set: Partial<typeof schema.orders.$inferInsert> = {};
+        if (input.status !== undefined) set.status = input.status;
+        if (input.failureReason !== undefined) set.failureReason = input.failureReason;
+        if (input.paymentId !== undefined) set.paymentId = input.paymentId;
+        await tx
+          .update(schema.orders)
+          .set({ ...set, updatedAt: sql`now()`, version: sql`${schema.orders.version} + 1` })
+          .where(eq(schema.orders.id, input.orderId));
+      });
+      log.debug({ step: input.step, status: input.status }, 'order updated');
+    },
+  };
+}
+
+export type OrderActivities = ReturnType<typeof createOrderActivities>;

@@ -1,0 +1,158 @@
+/**
+ * Payment activities (task queue `payments`), against the payments database. One payment row per order
+ * (unique order_id); state changes are conditional updates, so retries and late attempts are harmless.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import * as schema from '../db/payments/schema.js';
+import type { Logger } from '../lib/logger.js';
+import { processorAnswer } from './card-processor.js';
+import { activityLog, type Traced } from './context.js';
+
+const { payments } = schema;
+
+export interface ChargeInput extends Traced {
+  orderId: string;
+  userId: string;
+  amountCents: number;
+  currency: string;
+  method: 'card';
+  token: string;
+}
+
+export interface RefundInput extends Traced {
+  orderId: string;
+  userId: string;
+  amountCents: number;
+  currency: string;
+}
+
+export interface PaymentResult {
+  paymentId: string;
+  status: schema.PaymentStatus;
+}
+
+interface Deps {
+  db: NodePgDatabase<typeof schema>;
+  logger: Logger;
+  slowDelayMs: number;
+}
+
+export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
+  /** Inserts the order's payment row, or finds the one an earlier attempt wrote, counting this attempt. */
+  async function upsertPayment(
+    input: ChargeInput,
+    status: schema.PaymentStatus,
+    attempt: number,
+    declineCode?: string,
+  ) {
+    const [row] = await db
+      .insert(payments)
+      .values({
+        id: randomUUID(),
+        orderId: input.orderId,
+        userId: input.userId,
+        amountCents: input.amountCents,
+        currency: input.currency,
+        method: input.method,
+        status,
+        declineCode: declineCode ?? null,
+        attempts: attempt,
+      })
+      .onConflictDoUpdate({
+        target: payments.orderId,
+        set: { attempts: sql`greatest(${payments.attempts}, excluded.attempts)`, updatedAt: sql`now()` },
+      })
+      .returning();
+    if (!row) throw new Error('payment upsert returned no row');
+    return row;
+  }
+
+  return {
+    /** Authorizes and captures the order's amount with the simulated processor. */
+    async chargePayment(input: ChargeInput): Promise<PaymentResult> {
+      const log = activityLog(logger, input);
+      const { attempt } = Context.current().info;
+      const [existing] = await db.select().from(payments).where(eq(payments.orderId, input.orderId));
+      if (existing?.status === 'CAPTURED') return { paymentId: existing.id, status: existing.status };
+      if (existing && existing.status !== 'AUTHORIZED') {
+        throw ApplicationFailure.create({
+          type: 'PAYMENT_DECLINED',
+          nonRetryable: true,
+          message: `payment is ${existing.status}`,
+          details: [{ paymentId: existing.id }],
+        });
+      }
+
+      const answer = processorAnswer(input.token, attempt);
+      if (answer.kind === 'transient')
+        throw ApplicationFailure.retryable(answer.message, 'PROCESSOR_UNAVAILABLE');
+      if (answer.kind === 'slow') {
+        log.info({ delayMs: slowDelayMs }, 'processor is slow (simulated)');
+        await sleep(slowDelayMs);
+      }
+      if (answer.kind === 'declined') {
+        const row = await upsertPayment(input, 'DECLINED', attempt, answer.code);
+        log.info({ paymentId: row.id, code: answer.code }, 'payment declined');
+        throw ApplicationFailure.create({
+          type: 'PAYMENT_DECLINED',
+          nonRetryable: true,
+          message: `card declined: ${answer.code}`,
+          details: [{ paymentId: row.id, code: answer.code }],
+        });
+      }
+
+      const authorized = await upsertPayment(input, 'AUTHORIZED', attempt);
+      const [captured] = await db
+        .update(payments)
+        .set({ status: 'CAPTURED', updatedAt: sql`now()` })
+        .where(and(eq(payments.id, authorized.id), eq(payments.status, 'AUTHORIZED')))
+        .returning();
+      const final = captured ?? authorized;
+      if (final.status !== 'CAPTURED') {
+        // A compensation voided it while this attempt was in flight: the order is being undone.
+        throw ApplicationFailure.nonRetryable(`payment is ${final.status}`, 'PAYMENT_VOIDED');
+      }
+      log.info({ paymentId: final.id, amountCents: final.amountCents }, 'payment captured');
+      return { paymentId: final.id, status: final.status };
+    },
+
+    /**
+     * Compensation of chargePayment: refunds a capture, voids an authorization, and when no charge has
+     * landed yet leaves a VOIDED row so that a late attempt cannot capture afterwards.
+     */
+    async refundPayment(input: RefundInput): Promise<PaymentResult> {
+      const log = activityLog(logger, input);
+      const [row] = await db
+        .insert(payments)
+        .values({
+          id: randomUUID(),
+          orderId: input.orderId,
+          userId: input.userId,
+          amountCents: input.amountCents,
+          currency: input.currency,
+          method: 'card',
+          status: 'VOIDED',
+          attempts: 0,
+        })
+        .onConflictDoUpdate({
+          target: payments.orderId,
+          set: {
+            status: sql`case ${payments.status} when 'CAPTURED' then 'REFUNDED' when 'AUTHORIZED' then 'VOIDED' else ${payments.status} end`,
+            updatedAt: sql`now()`,
+          },
+          setWhere: inArray(payments.status, ['CAPTURED', 'AUTHORIZED']),
+        })
+        .returning();
+      const final = row ?? (await db.select().from(payments).where(eq(payments.orderId, input.orderId)))[0];
+      if (!final) throw new Error(`no payment row for order ${input.orderId}`);
+      log.info({ paymentId: final.id, status: final.status }, 'payment compensated');
+      return { paymentId: final.id, status: final.status };
+    },
+  };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

@@ -1,0 +1,19 @@
+import { SERVICES } from '../../lib/config.js';
+import { remoteVerifier } from '../../lib/http/auth.js';
+import type { ServiceSetup } from '../service.js';
+import { createGatewayApp } from './gateway.app.js';
+
+export const gatewayService: ServiceSetup = async ({ config }) => ({
+  routes: createGatewayApp({ config, verify: remoteVerifier(config) }),
+  resources: [],
+  // Ready when every service it routes to answers.
+  readiness: SERVICES.map((name) => ({
+    name,
+    check: async () => {
+      const res = await fetch(new URL('/health', config.serviceUrls[name]), {
+        signal: AbortSignal.timeout(1500),
+      });
+      if (!res.ok) throw new Error(`health answered ${res.status}`);
+    },
+  })),
+});

@@ -1,0 +1,12 @@
+import { remoteVerifier } from '../../lib/http/auth.js';
+import { redis } from '../../lib/resources.js';
+import type { ServiceSetup } from '../service.js';
+import { createNotificationsApp } from './notifications.app.js';
+
+export const notificationsService: ServiceSetup = async ({ config }) => {
+  const r = redis(config.REDIS_URL);
+  return {
+    routes: createNotificationsApp({ redis: r.client, verify: remoteVerifier(config) }),
+    resources: [r],
+  };
+};

@@ -1,0 +1,18 @@
+import * as schema from '../../db/orders/schema.js';
+import { createDb } from '../../db/postgres.js';
+import { remoteVerifier } from '../../lib/http/auth.js';
+import { postgres, temporal } from '../../lib/resources.js';
+import type { ServiceSetup } from '../service.js';
+import { createOrdersApp } from './orders.app.js';
+
+export const ordersService: ServiceSetup = async ({ config }) => {
+  const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
+  const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const routes = createOrdersApp({
+    db: createDb(pg.client, schema),
+    temporal: t.client,
+    config,
+    verify: remoteVerifier(config),
+  });
+  return { routes, resources: [pg, t] };
+};

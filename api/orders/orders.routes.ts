@@ -1,0 +1,154 @@
+/** The order service's routes as data. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
+import { bearer, Id, IdParam, jsonBody, jsonContent, Timestamp } from '../../lib/http/schemas.js';
+import {
+  FAILURE_REASONS,
+  ORDER_STATUSES,
+  SAGA_STEPS,
+  STEP_STATUSES,
+} from '../../workflows/orders/definitions.js';
+
+export const Order = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    status: z.enum(ORDER_STATUSES),
+    items: z.array(
+      z.object({ productId: z.string(), quantity: z.number().int(), unitPriceCents: z.number().int() }),
+    ),
+    totalCents: z.number().int(),
+    currency: z.string(),
+    note: z.string().nullable(),
+    failureReason: z.enum(FAILURE_REASONS).nullable(),
+    paymentId: z.string().nullable(),
+    steps: z.array(z.object({ name: z.enum(SAGA_STEPS), status: z.enum(STEP_STATUSES), at: Timestamp })),
+    workflowId: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Order');
+
+export const NewOrder = z
+  .strictObject({
+    items: z
+      .array(
+        z.strictObject({
+          productId: Id,
+          quantity: z.number().int().min(1).max(1000),
+        }),
+      )
+      .min(1)
+      .max(50),
+    payment: z.strictObject({
+      method: z.literal('card'),
+      token: z.string().min(1).max(128).openapi({ example: 'tok_visa' }),
+    }),
+    note: z.string().max(1000).optional(),
+  })
+  .openapi('NewOrder');
+
+const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7E]+$/, '1–255 printable characters')
+    .optional()
+    .openapi({
+      description: 'Idempotency-Key: replays of the same request return the same order',
+      example: 'b6c1e0d4-checkout-42',
+    }),
+});
+
+const OrderQuery = PageQuery.extend({
+  userId: Id.optional().openapi({ description: 'admin only' }),
+  status: z.enum(ORDER_STATUSES).optional(),
+});
+
+const UserIdParam = z.strictObject({ id: IdParam.shape.id });
+const Decision = z.strictObject({ reason: z.string().max(500).optional() }).openapi('Decision');
+const accepted = {
+  202: jsonContent(envelopeOf(Order), 'accepted: the saga is running; Location names the order'),
+};
+
+export const ordersRoutes = {
+  place: createRoute({
+    method: 'post',
+    path: '/api/v1/orders',
+    tags: ['orders'],
+    summary: 'Place an order: starts the order saga',
+    security: bearer,
+    request: { headers: IdempotencyHeaders, body: jsonBody(NewOrder) },
+    responses: { ...accepted, ...errorResponses(400, 401, 413, 422, 503) },
+  }),
+  placeForUser: createRoute({
+    method: 'post',
+    path: '/api/v1/users/{id}/orders',
+    tags: ['orders'],
+    summary: 'Place an order for a user (self or admin)',
+    security: bearer,
+    request: { params: UserIdParam, headers: IdempotencyHeaders, body: jsonBody(NewOrder) },
+    responses: { ...accepted, ...errorResponses(400, 401, 404, 413, 422, 503) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/api/v1/orders/{id}',
+    tags: ['orders'],
+    summary: 'Get an order with its saga steps',
+    security: bearer,
+    request: { params: IdParam },
+    responses: { 200: jsonContent(envelopeOf(Order), 'the order'), ...errorResponses(401, 404) },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/orders',
+    tags: ['orders'],
+    summary: 'List orders: your own, or (admin) anyone’s',
+    security: bearer,
+    request: { query: OrderQuery },
+    responses: { 200: jsonContent(pageOf(Order), 'a page of orders'), ...errorResponses(400, 401) },
+  }),
+  listForUser: createRoute({
+    method: 'get',
+    path: '/api/v1/users/{id}/orders',
+    tags: ['orders'],
+    summary: 'List a user’s orders (self or admin)',
+    security: bearer,
+    request: { params: UserIdParam, query: PageQuery.extend({ status: z.enum(ORDER_STATUSES).optional() }) },
+    responses: { 200: jsonContent(pageOf(Order), 'a page of orders'), ...errorResponses(400, 401, 404) },
+  }),
+  cancel: createRoute({
+    method: 'post',
+    path: '/api/v1/orders/{id}/cancel',
+    tags: ['orders'],
+    summary: 'Cancel an order: the saga stops and compensates',
+    security: bearer,
+    request: { params: IdParam },
+    responses: { ...accepted, ...errorResponses(401, 404, 409, 503) },
+  }),
+  approve: createRoute({
+    method: 'post',
+    path: '/api/v1/orders/{id}/approve',
+    tags: ['orders'],
+    summary: 'Approve an order awaiting approval (orders:approve)',
+    security: bearer,
+    request: {
+      params: IdParam,
+      body: { required: false, content: { 'application/json': { schema: Decision } } },
+    },
+    responses: { ...accepted, ...errorResponses(400, 401, 403, 404, 409, 503) },
+  }),
+  reject: createRoute({
+    method: 'post',
+    path: '/api/v1/orders/{id}/reject',
+    tags: ['orders'],
+    summary: 'Reject an order awaiting approval (orders:approve)',
+    security: bearer,
+    request: {
+      params: IdParam,
+      body: { required: false, content: { 'application/json': { schema: Decision } } },
+    },
+    responses: { ...accepted, ...errorResponses(400, 401, 403, 404, 409, 503) },
+  }),
+};

@@ -1,0 +1,127 @@
+/**
+ * Placing an order: price it from the catalog, write it PENDING, start its saga. An Idempotency-Key makes
+ * a repeat (even a concurrent one) return the same order with one saga; the database's unique index on
+ * (user, key) decides which request created it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { and, eq } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { z } from 'zod';
+import * as schema from '../../db/orders/schema.js';
+import type { Config } from '../../lib/config.js';
+import { AppError } from '../../lib/errors.js';
+import { orderWorkflowId } from '../../lib/temporal-names.js';
+import type { OrderSagaInput } from '../../workflows/orders/definitions.js';
+import { fetchPrices } from './catalog.js';
+import type { NewOrder } from './orders.routes.js';
+import { ensureSagaStarted } from './saga-client.js';
+
+type Db = NodePgDatabase<typeof schema>;
+type OrderRow = typeof schema.orders.$inferSelect;
+
+export interface PlaceOrder {
+  userId: string;
+  body: z.infer<typeof NewOrder>;
+  idempotencyKey: string | undefined;
+  requestId: string;
+}
+
+/** Stable JSON (sorted keys) so that the same body always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export async function placeOrder(
+  db: Db,
+  temporal: Client,
+  config: Config,
+  req: PlaceOrder,
+): Promise<OrderRow> {
+  const requestHash = createHash('sha256').update(canonical(req.body)).digest('hex');
+  const sagaInput = (order: OrderRow): OrderSagaInput => ({
+    orderId: order.id,
+    userId: order.userId,
+    items: order.items,
+    totalCents: order.totalCents,
+    currency: order.currency,
+    payment: req.body.payment,
+    approvalThresholdCents: config.APPROVAL_THRESHOLD_CENTS,
+    approvalTimeoutMs: config.APPROVAL_TIMEOUT,
+    requestId: req.requestId,
+  });
+
+  async function replay(key: string): Promise<OrderRow | null> {
+    const [existing] = await db
+      .select()
+      .from(schema.orders)
+      .where(and(eq(schema.orders.userId, req.userId), eq(schema.orders.idempotencyKey, key)));
+    if (!existing) return null;
+    if (existing.requestHash !== requestHash) {
+      throw new AppError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was used with a different request body',
+      );
+    }
+    // The request that created it may have died before starting the saga: make sure it runs.
+    await ensureSagaStarted(temporal, sagaInput(existing));
+    return existing;
+  }
+
+  if (req.idempotencyKey) {
+    const existing = await replay(req.idempotencyKey);
+    if (existing) return existing;
+  }
+
+  const prices = await fetchPrices(
+    config.serviceUrls.products,
+    req.body.items.map((i) => i.productId),
+    req.requestId,
+  );
+  const currencies = new Set([...prices.values()].map((p) => p.currency));
+  if (currencies.size > 1)
+    throw new AppError('MIXED_CURRENCIES', 'all items of an order must share one currency');
+  const items = req.body.items.map((i) => ({ ...i, unitPriceCents: prices.get(i.productId)!.priceCents }));
+  const totalCents = items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
+  const id = randomUUID();
+
+  const [created] = await db
+    .insert(schema.orders)
+    .values({
+      id,
+      userId: req.userId,
+      status: 'PENDING',
+      items,
+      totalCents,
+      currency: [...currencies][0] ?? 'USD',
+      note: req.body.note ?? null,
+      workflowId: orderWorkflowId(id),
+      idempotencyKey: req.idempotencyKey ?? null,
+      requestHash,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!created) {
+    // A concurrent request with the same key won the insert.
+    const existing = await replay(req.idempotencyKey!);
+    if (existing) return existing;
+    throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'a request with this Idempotency-Key is in progress; retry');
+  }
+
+  try {
+    await ensureSagaStarted(temporal, sagaInput(created));
+  } catch (err) {
+    // Nothing was started: take the order back so that the caller's retry starts cleanly.
+    await db.delete(schema.orders).where(eq(schema.orders.id, id));
+    throw err;
+  }
+  return created;
+}

@@ -1,0 +1,39 @@
+/** The payment service's routes as data: read-only; payments are written by the saga's activities. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { PAYMENT_STATUSES } from '../../db/payments/schema.js';
+import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
+import { bearer, Id, IdParam, jsonContent, Timestamp } from '../../lib/http/schemas.js';
+
+export const Payment = z
+  .object({
+    id: z.string(),
+    orderId: z.string(),
+    amountCents: z.number().int(),
+    currency: z.string(),
+    status: z.enum(PAYMENT_STATUSES),
+    attempts: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Payment');
+
+export const paymentsRoutes = {
+  get: createRoute({
+    method: 'get',
+    path: '/api/v1/payments/{id}',
+    tags: ['payments'],
+    summary: 'Get a payment (own, or payments:read:any)',
+    security: bearer,
+    request: { params: IdParam },
+    responses: { 200: jsonContent(envelopeOf(Payment), 'the payment'), ...errorResponses(401, 404) },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/payments',
+    tags: ['payments'],
+    summary: 'List payments, e.g. ?orderId= (own, or payments:read:any)',
+    security: bearer,
+    request: { query: PageQuery.extend({ orderId: Id.optional() }) },
+    responses: { 200: jsonContent(pageOf(Payment), 'a page of payments'), ...errorResponses(400, 401) },
+  }),
+};

@@ -1,0 +1,123 @@
+/** The product service's routes as data: the catalog and its stock. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
+import {
+  bearer,
+  Cents,
+  Currency,
+  IdParam,
+  jsonBody,
+  jsonContent,
+  Timestamp,
+} from '../../lib/http/schemas.js';
+
+export const Product = z
+  .object({
+    id: z.string(),
+    sku: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    category: z.string().nullable(),
+    priceCents: z.number().int(),
+    currency: z.string(),
+    stock: z.number().int().openapi({ description: 'units available to reserve' }),
+    reserved: z.number().int().openapi({ description: 'units held by orders in flight' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Product');
+
+const fields = {
+  sku: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, underscore or dash')
+    .openapi({ example: 'KB-001' }),
+  name: z.string().trim().min(1).max(200).openapi({ example: 'Mechanical keyboard' }),
+  description: z.string().max(5000).nullable().optional(),
+  category: z.string().trim().min(1).max(100).nullable().optional().openapi({ example: 'peripherals' }),
+  priceCents: Cents.max(100_000_000_00).openapi({ example: 12900 }),
+  currency: Currency.default('USD'),
+  stock: z.number().int().min(0).max(1_000_000_000).openapi({ example: 25 }),
+};
+
+export const NewProduct = z.strictObject(fields).openapi('NewProduct');
+export const ProductPatch = z.strictObject({
+  sku: fields.sku.optional(),
+  name: fields.name.optional(),
+  description: fields.description,
+  category: fields.category,
+  priceCents: fields.priceCents.optional(),
+  currency: Currency.optional(),
+  stock: fields.stock.optional(),
+});
+
+const ProductQuery = PageQuery.extend({
+  q: z.string().trim().min(1).max(100).optional().openapi({ description: 'matches name or sku' }),
+  category: z.string().trim().min(1).max(100).optional(),
+});
+
+export const productsRoutes = {
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/products',
+    tags: ['products'],
+    summary: 'Search the catalog (public)',
+    request: { query: ProductQuery },
+    responses: { 200: jsonContent(pageOf(Product), 'a page of products'), ...errorResponses(400) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/api/v1/products/{id}',
+    tags: ['products'],
+    summary: 'Get a product with its stock and reserved counts (public)',
+    request: { params: IdParam },
+    responses: { 200: jsonContent(envelopeOf(Product), 'the product'), ...errorResponses(404) },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/api/v1/products',
+    tags: ['products'],
+    summary: 'Create a product (admin)',
+    security: bearer,
+    request: { body: jsonBody(NewProduct) },
+    responses: {
+      201: jsonContent(envelopeOf(Product), 'the product'),
+      ...errorResponses(400, 401, 403, 409, 413),
+    },
+  }),
+  put: createRoute({
+    method: 'put',
+    path: '/api/v1/products/{id}',
+    tags: ['products'],
+    summary: 'Replace a product (admin)',
+    security: bearer,
+    request: { params: IdParam, body: jsonBody(NewProduct) },
+    responses: {
+      200: jsonContent(envelopeOf(Product), 'the product'),
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+  }),
+  patch: createRoute({
+    method: 'patch',
+    path: '/api/v1/products/{id}',
+    tags: ['products'],
+    summary: 'Update a product (admin)',
+    security: bearer,
+    request: { params: IdParam, body: jsonBody(ProductPatch) },
+    responses: {
+      200: jsonContent(envelopeOf(Product), 'the product'),
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+  }),
+  delete: createRoute({
+    method: 'delete',
+    path: '/api/v1/products/{id}',
+    tags: ['products'],
+    summary: 'Delete a product (admin)',
+    security: bearer,
+    request: { params: IdParam },
+    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404) },
+  }),
+};

@@ -1,0 +1,19 @@
+import { bigint, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const PAYMENT_STATUSES = ['AUTHORIZED', 'CAPTURED', 'REFUNDED', 'VOIDED', 'DECLINED'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export const payments = pgTable('payments', {
+  id: text('id').primaryKey(),
+  /** One payment per order: the unique key makes a retried charge find the first one's row. */
+  orderId: text('order_id').notNull().unique(),
+  userId: text('user_id').notNull(),
+  amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+  currency: text('currency').notNull(),
+  status: text('status', { enum: PAYMENT_STATUSES }).notNull(),
+  method: text('method').notNull(),
+  declineCode: text('decline_code'),
+  attempts: integer('attempts').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,115 @@
+/**
+ * The one place that reads process.env. Every variable is validated with zod at start; a bad value stops
+ * the process with a message naming the variable (CONTRACT section 1).
+ */
+import { z } from 'zod';
+
+export const SERVICES = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+const port = z.coerce.number().int().min(1).max(65535);
+const url = z.url();
+const durationPattern = /^(\d+)(ms|s|m|h|d)$/;
+
+/** `24h`, `90s`, `500ms` → milliseconds. */
+export function parseDuration(value: string): number {
+  const match = durationPattern.exec(value.trim());
+  if (!match) throw new Error(`not a duration: ${value}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms'];
+  return Number(match[1]) * unit;
+}
+
+const duration = z
+  .string()
+  .regex(durationPattern, 'a duration such as 30s, 15m or 24h')
+  .transform((v) => parseDuration(v));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  GATEWAY_PORT: port.default(8080),
+  USER_SERVICE_PORT: port.default(3001),
+  PRODUCT_SERVICE_PORT: port.default(3002),
+  ORDER_SERVICE_PORT: port.default(3003),
+  PAYMENT_SERVICE_PORT: port.default(3004),
+  NOTIFICATION_SERVICE_PORT: port.default(3005),
+  USER_SERVICE_URL: url.optional(),
+  PRODUCT_SERVICE_URL: url.optional(),
+  ORDER_SERVICE_URL: url.optional(),
+  PAYMENT_SERVICE_URL: url.optional(),
+  NOTIFICATION_SERVICE_URL: url.optional(),
+  /** Address the HTTP servers bind to. */
+  BIND_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Base port of the workers' metrics servers: users +1, products +2, orders +3, payments +4, notifications +5. */
+  WORKER_METRICS_PORT_BASE: port.default(9400),
+
+  DATABASE_URL_USERS: url.default('postgres://postgres@127.0.0.1:5432/users'),
+  DATABASE_URL_ORDERS: url.default('postgres://postgres@127.0.0.1:5432/orders'),
+  DATABASE_URL_PAYMENTS: url.default('postgres://postgres@127.0.0.1:5432/payments'),
+  MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URL')
+    .default('mongodb://127.0.0.1:27017/catalog'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .default('redis://127.0.0.1:6379/0'),
+
+  TEMPORAL_ADDRESS: z.string().min(3).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
+
+  JWT_ISSUER: z.string().min(1).default('ordersaga-users'),
+  JWT_AUDIENCE: z.string().min(1).default('ordersaga-api'),
+  JWT_TTL: duration.default(3_600_000),
+  ADMIN_EMAIL: z.email().default('admin@ordersaga.local'),
+  ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').default('admin-password'),
+
+  APPROVAL_THRESHOLD_CENTS: z.coerce.number().int().min(0).default(100_000),
+  APPROVAL_TIMEOUT: duration.default(86_400_000),
+  /** The simulated card processor's delay for `tok_slow`; longer than the charge activity's first timeout. */
+  PAYMENT_SLOW_DELAY: duration.default(8_000),
+  /** Set by the local stack runner: a child exits when that process is gone, so nothing is orphaned. */
+  ORDERSAGA_PARENT_PID: z.coerce.number().int().positive().optional(),
+});
+
+export type Config = z.infer<typeof schema> & {
+  serviceUrls: Record<ServiceName, string>;
+  servicePorts: Record<ServiceName, number>;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as shells and Compose files often export them that way.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const servicePorts: Record<ServiceName, number> = {
+    users: c.USER_SERVICE_PORT,
+    products: c.PRODUCT_SERVICE_PORT,
+    orders: c.ORDER_SERVICE_PORT,
+    payments: c.PAYMENT_SERVICE_PORT,
+    notifications: c.NOTIFICATION_SERVICE_PORT,
+  };
+  const local = (p: number) => `http://127.0.0.1:${p}`;
+  const serviceUrls: Record<ServiceName, string> = {
+    users: c.USER_SERVICE_URL ?? local(c.USER_SERVICE_PORT),
+    products: c.PRODUCT_SERVICE_URL ?? local(c.PRODUCT_SERVICE_PORT),
+    orders: c.ORDER_SERVICE_URL ?? local(c.ORDER_SERVICE_PORT),
+    payments: c.PAYMENT_SERVICE_URL ?? local(c.PAYMENT_SERVICE_PORT),
+    notifications: c.NOTIFICATION_SERVICE_URL ?? local(c.NOTIFICATION_SERVICE_PORT),
+  };
+  return { ...c, serviceUrls, servicePorts };
+}
+
+/** Each worker's /metrics port: WORKER_METRICS_PORT_BASE + 1 (users) … + 5 (notifications). */
+export const workerMetricsPort = (config: Config, service: ServiceName) =>
+  config.WORKER_METRICS_PORT_BASE + SERVICES.indexOf(service) + 1;

@@ -1,0 +1,176 @@
+/**
+ * The app factory every service and the gateway are built from: request ids, structured logs, metrics,
+ * the body limit, one error handler and the health, readiness and metrics endpoints.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { createMiddleware } from 'hono/factory';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Principal } from './auth.js';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export type AppEnv = {
+  Variables: { requestId: string; log: Logger; principal: Principal };
+};
+
+export type ReadinessCheck = { name: string; check: () => Promise<unknown> };
+
+export interface AppOptions {
+  name: string;
+  logger: Logger;
+  readiness: ReadinessCheck[];
+}
+
+export function createMetricsRegistry(name: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ process: name });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** zod issues → the `details` of a 400 VALIDATION_FAILED: one entry per failing field. */
+export function validationDetails(issues: readonly z.core.$ZodIssue[], where: string) {
+  return issues.map((i) => ({
+    field: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+    ...(i.code === 'unrecognized_keys' ? { keys: i.keys } : {}),
+  }));
+}
+
+export function createApp({ name, logger, readiness }: AppOptions) {
+  const registry = createMetricsRegistry(name);
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  const app = createRouter();
+
+  app.use(requestId({ headerName: 'X-Request-ID', limitLength: 128 }));
+  app.use(
+    createMiddleware<AppEnv>(async (c, next) => {
+      const started = performance.now();
+      const log = logger.child({ requestId: c.get('requestId') });
+      c.set('log', log);
+      await next();
+      const seconds = (performance.now() - started) / 1000;
+      const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+      httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
+      if (c.req.path !== '/health' && c.req.path !== '/metrics' && c.req.path !== '/ready') {
+        log.info(
+          { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
+          'request',
+        );
+      }
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', `request bodies are limited to ${BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.onError((err, c) => {
+    const traceId = c.get('requestId') ?? 'unknown';
+    let error: AppError;
+    if (err instanceof AppError) error = err;
+    else if (err instanceof HTTPException && err.status === 400)
+      error = new AppError('VALIDATION_FAILED', err.message || 'the request body is not valid JSON', [
+        { field: 'body', message: err.message },
+      ]);
+    else if (err instanceof HTTPException && err.status === 413)
+      error = new AppError('PAYLOAD_TOO_LARGE', `request bodies are limited to ${BODY_LIMIT_BYTES} bytes`);
+    else {
+      (c.get('log') ?? logger).error({ err }, 'unhandled error');
+      error = new AppError('INTERNAL', 'internal error');
+    }
+    if (error.status >= 500 && error.code !== 'INTERNAL')
+      (c.get('log') ?? logger).warn({ code: error.code }, error.message);
+    for (const [k, v] of Object.entries(error.headers ?? {})) c.header(k, v);
+    return c.json(
+      {
+        success: false as const,
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details === undefined ? {} : { details: error.details }),
+        },
+        traceId,
+      },
+      error.status,
+    );
+  });
+
+  app.notFound((c) => {
+    throw new AppError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`);
+  });
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/ready', async (c) => {
+    const results = await Promise.all(
+      readiness.map(async ({ name: dep, check }) => {
+        try {
+          await withTimeout(check(), 2000);
+          return [dep, 'ok'] as const;
+        } catch (err) {
+          return [dep, err instanceof Error ? err.message : String(err)] as const;
+        }
+      }),
+    );
+    const failing = results.filter(([, r]) => r !== 'ok');
+    if (failing.length > 0) {
+      throw new AppError(
+        'NOT_READY',
+        `not ready: ${failing.map(([d]) => d).join(', ')}`,
+        Object.fromEntries(results),
+      );
+    }
+    return c.json({ status: 'ready', checks: Object.fromEntries(results) });
+  });
+  app.get('/metrics', async (c) =>
+    c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
+  );
+
+  return { app, registry };
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A router for a service's routes: same validation hook as the app, so every 400 looks the same. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'the request is invalid',
+          validationDetails(result.error.issues, result.target),
+        );
+      }
+    },
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * JWT verification (jose) and RBAC, written once: the gateway and every service verify the same way,
+ * against the user service's JWKS, with the algorithm pinned and iss, aud and exp required.
+ */
+import { createMiddleware } from 'hono/factory';
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { AppError, forbidden, notFound } from '../errors.js';
+import type { Config } from '../config.js';
+import type { AppEnv } from './app.js';
+
+export const JWT_ALGORITHM = 'EdDSA';
+
+export const ROLES = ['customer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'products:write',
+  'orders:approve',
+  'orders:read:any',
+  'orders:write:any',
+  'users:read:any',
+  'users:write:any',
+  'payments:read:any',
+  'notifications:read:any',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** A customer acts on their own resources only (checked per resource); an admin holds every permission. */
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  customer: [],
+  admin: PERMISSIONS,
+};
+
+export interface Principal {
+  userId: string;
+  role: Role;
+  permissions: readonly string[];
+  token: string;
+}
+
+export interface VerifierOptions {
+  keys: JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+}
+
+export type Verifier = (token: string) => Promise<Principal>;
+
+/** The verifier of every process but the user service: keys from the user service's JWKS. */
+export const remoteVerifier = (config: Config): Verifier =>
+  createVerifier({
+    keys: remoteJwks(config.serviceUrls.users),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+
+export function remoteJwks(userServiceUrl: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL('/.well-known/jwks.json', userServiceUrl), {
+    cooldownDuration: 30_000,
+    cacheMaxAge: 600_000,
+  });
+}
+
+export function createVerifier({ keys, issuer, audience }: VerifierOptions): Verifier {
+  return async (token) => {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        algorithms: [JWT_ALGORITHM],
+        issuer,
+        audience,
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'role'],
+      }));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_TIMEOUT' || (err as Error).name === 'TypeError') {
+        throw new AppError('SERVICE_UNAVAILABLE', 'the signing keys cannot be fetched right now');
+      }
+      throw new AppError('UNAUTHENTICATED', `invalid token: ${(err as Error).message}`);
+    }
+    const role = payload.role;
+    if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) {
+      throw new AppError('UNAUTHENTICATED', 'invalid token: bad subject or role');
+    }
+    const permissions = Array.isArray(payload.permissions)
+      ? payload.permissions.filter((p) => typeof p === 'string')
+      : [];
+    return { userId: payload.sub, role: role as Role, permissions, token };
+  };
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
+  return match?.[1];
+}
+
+/** Requires a valid bearer token and puts the caller's principal on the context. */
+export function authenticate(verify: Verifier) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const token = bearerToken(c.req.header('Authorization'));
+    if (!token)
+      throw new AppError('UNAUTHENTICATED', 'a bearer token is required', undefined, {
+        'WWW-Authenticate': 'Bearer',
+      });
+    c.set('principal', await verify(token));
+    await next();
+  });
+}
+
+export const hasPermission = (p: Principal, permission: Permission) => p.permissions.includes(permission);
+
+export function requirePermission(p: Principal, permission: Permission): void {
+  if (!hasPermission(p, permission)) throw forbidden();
+}
+
+/**
+ * A customer may touch only their own user id; anything else answers 404 so that another user's resource
+ * is never revealed to exist (CONTRACT section 3).
+ */
+export function requireSelfOr(p: Principal, userId: string, permission: Permission, what = 'resource'): void {
+  if (p.userId !== userId && !hasPermission(p, permission)) throw notFound(what);
+}

@@ -1,0 +1,61 @@
+/**
+ * Connections to the backing components, each with the readiness check `/ready` runs and a close for
+ * graceful shutdown. Services and workers open the same ones the same way.
+ */
+import { Connection, Client } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import { MongoClient, type Db } from 'mongodb';
+import type pg from 'pg';
+import { createPool } from '../db/postgres.js';
+import type { ReadinessCheck } from './http/app.js';
+
+export interface Resource<T> {
+  client: T;
+  readiness: ReadinessCheck;
+  close: () => Promise<void>;
+}
+
+export function postgres(name: string, url: string): Resource<pg.Pool> {
+  const pool = createPool(url, name);
+  return {
+    client: pool,
+    readiness: { name: 'postgres', check: () => pool.query('select 1') },
+    close: () => pool.end(),
+  };
+}
+
+export async function mongo(url: string): Promise<Resource<Db>> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000 });
+  await client.connect();
+  const db = client.db(); // the database named in MONGO_URL (catalog)
+  return {
+    client: db,
+    readiness: { name: 'mongodb', check: () => db.command({ ping: 1 }) },
+    close: () => client.close(),
+  };
+}
+
+export function redis(url: string): Resource<Redis> {
+  const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+  client.on('error', () => {}); // reconnects by itself; /ready reports the outage
+  return {
+    client,
+    readiness: { name: 'redis', check: () => client.ping() },
+    close: async () => {
+      client.disconnect();
+    },
+  };
+}
+
+export async function temporal(address: string, namespace: string): Promise<Resource<Client>> {
+  const connection = await Connection.connect({ address, connectTimeout: '5s' });
+  const client = new Client({ connection, namespace });
+  return {
+    client,
+    readiness: {
+      name: 'temporal',
+      check: () => connection.workflowService.getSystemInfo({}),
+    },
+    close: () => connection.close(),
+  };
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm start` and `npm test` on a fresh clone: install the node modules when they are missing or stale
+// (plain Node, no dependencies), then hand over to the TypeScript entry points.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const lock = join(root, 'package-lock.json');
+const stamp = join(root, 'node_modules', '.ordersaga-lock-sha256');
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`OrderSaga needs Node.js 20.19 or newer; this is ${process.version}.`);
+  process.exit(1);
+}
+
+const lockHash = createHash('sha256').update(readFileSync(lock)).digest('hex');
+const installed = existsSync(stamp) && readFileSync(stamp, 'utf8') === lockHash;
+if (!installed) {
+  console.log('installing node modules (npm ci)…');
+  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) {
+    console.error('npm ci failed: the npm registry must be reachable for the first start.');
+    process.exit(res.status ?? 1);
+  }
+  writeFileSync(stamp, lockHash);
+}
+
+const commands = {
+  start: [process.execPath, ['--import', 'tsx', 'scripts/start.ts']],
+  test: [process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run']],
+};
+const [cmd, args] = commands[process.argv[2]] ?? [];
+if (!cmd) {
+  console.error('usage: bootstrap.mjs start|test');
+  process.exit(2);
+}
+const child = spawn(cmd, [...args, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

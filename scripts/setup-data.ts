@@ -1,0 +1,60 @@
+/** Migrations for the three PostgreSQL databases, and the idempotent seed: the admin and demo products. */
+import { createUser } from '../api/users/users.app.js';
+import { insertProduct } from '../api/products/products.app.js';
+import { catalogCollections, ensureCatalogIndexes } from '../db/products/collections.js';
+import { createDb, migrateDatabase } from '../db/postgres.js';
+import * as usersSchema from '../db/users/schema.js';
+import type { Config } from '../lib/config.js';
+import { AppError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { mongo, postgres } from '../lib/resources.js';
+
+export async function migrateAll(config: Config): Promise<void> {
+  await migrateDatabase('users', config.DATABASE_URL_USERS);
+  await migrateDatabase('orders', config.DATABASE_URL_ORDERS);
+  await migrateDatabase('payments', config.DATABASE_URL_PAYMENTS);
+}
+
+export const DEMO_PRODUCTS = [
+  {
+    sku: 'DEMO-KEYBOARD',
+    name: 'Mechanical keyboard',
+    category: 'peripherals',
+    priceCents: 12900,
+    stock: 100,
+  },
+  { sku: 'DEMO-MOUSE', name: 'Wireless mouse', category: 'peripherals', priceCents: 4900, stock: 200 },
+  { sku: 'DEMO-MONITOR', name: '27" 4K monitor', category: 'displays', priceCents: 139900, stock: 20 },
+  { sku: 'DEMO-CABLE', name: 'USB-C cable', category: 'accessories', priceCents: 1500, stock: 3 },
+] as const;
+
+const ignoreTaken = (code: 'EMAIL_TAKEN' | 'SKU_TAKEN') => (err: unknown) => {
+  if (err instanceof AppError && err.code === code) return null;
+  throw err;
+};
+
+export async function seed(config: Config, logger: Logger): Promise<void> {
+  const pg = postgres('seed', config.DATABASE_URL_USERS);
+  try {
+    const admin = await createUser(createDb(pg.client, usersSchema), {
+      email: config.ADMIN_EMAIL,
+      name: 'Administrator',
+      password: config.ADMIN_PASSWORD,
+      role: 'admin',
+    }).catch(ignoreTaken('EMAIL_TAKEN'));
+    logger.info({ email: config.ADMIN_EMAIL, created: Boolean(admin) }, 'admin user');
+  } finally {
+    await pg.close();
+  }
+  const db = await mongo(config.MONGO_URL);
+  try {
+    const catalog = catalogCollections(db.client);
+    await ensureCatalogIndexes(catalog);
+    for (const p of DEMO_PRODUCTS) {
+      const created = await insertProduct(catalog, { ...p, currency: 'USD' }).catch(ignoreTaken('SKU_TAKEN'));
+      if (created) logger.info({ sku: p.sku }, 'demo product created');
+    }
+  } finally {
+    await db.close();
+  }
+}

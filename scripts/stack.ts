@@ -1,0 +1,345 @@
+/**
+ * The whole stack on one machine: the Temporal dev server, FerretDB, PostgreSQL databases and Redis,
+ * migrations and seed, the five workers, the five services and the gateway. `npm start` and the test
+ * harness both start it through here, so tests run exactly what a developer runs.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { loadConfig, SERVICES, workerMetricsPort, type Config } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import {
+  freePort,
+  portOpen,
+  startProcess,
+  stopProcess,
+  waitFor,
+  type Managed,
+  type Output,
+} from './processes.js';
+import { migrateAll, seed } from './setup-data.js';
+import { ensureFerretDb, ensureTemporalCli, MissingComponentError } from './tools.js';
+
+export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+
+interface DevServerSettings {
+  namespace: string;
+  logLevel: string;
+  sqlitePragmas: Record<string, string>;
+  dynamicConfig: Record<string, unknown>;
+}
+
+const readJson = <T>(file: string) =>
+  JSON.parse(readFileSync(join(ROOT, 'temporal-config', file), 'utf8')) as T;
+export const searchAttributes = () =>
+  readJson<{ searchAttributes: Record<string, string> }>('search-attributes.json').searchAttributes;
+
+export interface StackOptions {
+  dataDir: string;
+  /** Environment of every process: process.env plus overrides (ports, database URLs, ...). */
+  env: Record<string, string | undefined>;
+  /** An already running server to use, or the ports for our own dev server. */
+  temporal: { external: string } | { port: number; uiPort: number };
+  mongo: { external: string } | { port: number };
+  output: Output['kind'];
+  say: (msg: string) => void;
+  /** Every process is added here as it starts, so a caller interrupted mid-start can stop them all. */
+  started?: Managed[];
+}
+
+export interface Stack {
+  config: Config;
+  urls: { gateway: string; docs: string; temporalUi: string | null; temporalAddress: string; mongo: string };
+  temporalCli: string;
+  processes: Managed[];
+  stop: () => Promise<void>;
+}
+
+const execFileAsync = promisify(execFile);
+
+/** PostgreSQL and Redis are expected to run; if they are local and stopped, start them the machine's way. */
+async function ensurePostgres(url: string, say: (m: string) => void) {
+  const probe = async () => {
+    const admin = new URL(url);
+    admin.pathname = '/postgres';
+    const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  if (await probe()) return;
+  const local = ['127.0.0.1', 'localhost'].includes(new URL(url).hostname);
+  if (local && existsSync('/usr/bin/pg_ctlcluster') && existsSync('/etc/postgresql')) {
+    say('PostgreSQL is not answering: starting the local cluster');
+    for (const version of (await execFileAsync('ls', ['/etc/postgresql'])).stdout
+      .split(/\s+/)
+      .filter(Boolean)) {
+      await execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']).catch(
+        () => {},
+      );
+    }
+    if (await probe()) return;
+  }
+  throw new MissingComponentError(
+    `PostgreSQL is not reachable at ${new URL(url).host}: start it, or point DATABASE_URL_USERS, DATABASE_URL_ORDERS and DATABASE_URL_PAYMENTS at one`,
+  );
+}
+
+async function ensureRedis(url: string, say: (m: string) => void) {
+  const probe = async () => {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
+  };
+  if (await probe()) return;
+  const local = ['127.0.0.1', 'localhost'].includes(new URL(url).hostname);
+  if (local && existsSync('/usr/bin/redis-server')) {
+    say('Redis is not answering: starting a local redis-server');
+    await execFileAsync('redis-server', [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      new URL(url).port || '6379',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]).catch(() => {});
+    if (
+      await waitFor('Redis', probe, 5000).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+  }
+  throw new MissingComponentError(
+    `Redis is not reachable at ${new URL(url).host}: start it, or set REDIS_URL`,
+  );
+}
+
+async function ensureSearchAttributes(address: string, namespace: string) {
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = Object.entries(searchAttributes()).filter(
+      ([name]) => !(name in (customAttributes ?? {})),
+    );
+    if (missing.length === 0) return;
+    const types: Record<string, number> = {
+      Text: 1,
+      Keyword: 2,
+      Int: 3,
+      Double: 4,
+      Bool: 5,
+      Datetime: 6,
+      KeywordList: 7,
+    };
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, types[type]!])),
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const { say } = opts;
+  mkdirSync(opts.dataDir, { recursive: true });
+  const logsDir = join(opts.dataDir, 'logs');
+  if (opts.output === 'file') mkdirSync(logsDir, { recursive: true });
+  const output = (name: string): Output =>
+    opts.output === 'file' ? { kind: 'file', path: join(logsDir, `${name}.log`) } : { kind: 'console' };
+  const processes: Managed[] = [];
+  const infra: Managed[] = [];
+  const track = (p: Managed, list: Managed[]) => {
+    list.push(p);
+    opts.started?.push(p);
+    return p;
+  };
+
+  const stop = async () => {
+    await Promise.all(processes.map((p) => stopProcess(p)));
+    await Promise.all(infra.map((p) => stopProcess(p)));
+  };
+
+  try {
+    const [temporalCli, ferret] = await Promise.all([
+      ensureTemporalCli(say),
+      'external' in opts.mongo ? Promise.resolve(null) : ensureFerretDb(say),
+    ]);
+
+    let temporalAddress: string;
+    let temporalUi: string | null = null;
+    if ('external' in opts.temporal) {
+      temporalAddress = opts.temporal.external;
+    } else {
+      const { port, uiPort } = opts.temporal;
+      if (await portOpen('127.0.0.1', port)) {
+        throw new MissingComponentError(
+          `port ${port} is taken: stop what runs there, or set TEMPORAL_ADDRESS to use that Temporal server`,
+        );
+      }
+      const settings = readJson<DevServerSettings>('dev-server.json');
+      const args = [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+      ];
+      args.push(
+        '--db-filename',
+        join(opts.dataDir, 'temporal.db'),
+        '--namespace',
+        settings.namespace,
+        '--log-level',
+        settings.logLevel,
+      );
+      for (const [k, v] of Object.entries(settings.sqlitePragmas)) args.push('--sqlite-pragma', `${k}=${v}`);
+      for (const [k, v] of Object.entries(settings.dynamicConfig))
+        args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
+      for (const [k, v] of Object.entries(searchAttributes())) args.push('--search-attribute', `${k}=${v}`);
+      const server = startProcess('temporal', temporalCli, args, {
+        env: process.env,
+        cwd: ROOT,
+        output: output('temporal'),
+      });
+      track(server, infra);
+      temporalAddress = `127.0.0.1:${port}`;
+      temporalUi = `http://127.0.0.1:${uiPort}`;
+      await waitFor('the Temporal dev server', () => portOpen('127.0.0.1', port), 60_000, server);
+    }
+
+    let mongoUrl: string;
+    if ('external' in opts.mongo) {
+      mongoUrl = opts.mongo.external;
+    } else {
+      const { port } = opts.mongo;
+      if (await portOpen('127.0.0.1', port)) {
+        throw new MissingComponentError(
+          `port ${port} is taken: stop what runs there, or set MONGO_URL to use that MongoDB`,
+        );
+      }
+      const server = startProcess(
+        'ferretdb',
+        ferret!,
+        ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', join(opts.dataDir, 'ferretdb')],
+        {
+          env: process.env,
+          cwd: ROOT,
+          output: output('ferretdb'),
+        },
+      );
+      track(server, infra);
+      mongoUrl = `mongodb://127.0.0.1:${port}/catalog`;
+      await waitFor('FerretDB', () => portOpen('127.0.0.1', port), 30_000, server);
+    }
+
+    const env = {
+      ...opts.env,
+      TEMPORAL_ADDRESS: temporalAddress,
+      MONGO_URL: mongoUrl,
+      ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),
+    };
+    const config = loadConfig(env);
+
+    await ensurePostgres(config.DATABASE_URL_USERS, say);
+    await ensureRedis(config.REDIS_URL, say);
+    await waitFor(
+      'MongoDB wire protocol',
+      async () => {
+        const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 2000 });
+        try {
+          await client.connect();
+          await client.db().command({ ping: 1 });
+          return true;
+        } finally {
+          await client.close();
+        }
+      },
+      30_000,
+    );
+    await waitFor(
+      'the Temporal frontend',
+      async () => {
+        await ensureSearchAttributes(temporalAddress, config.TEMPORAL_NAMESPACE);
+        return true;
+      },
+      60_000,
+    );
+
+    say('applying migrations and seeding the admin user and demo products');
+    await migrateAll(config);
+    await seed(config, createLogger('seed', 'warn'));
+
+    const node = (name: string, args: string[]) =>
+      startProcess(name, process.execPath, ['--import', 'tsx', 'main.ts', ...args], {
+        env: { ...env, ORDERSAGA_PARENT_PID: String(process.pid) },
+        cwd: ROOT,
+        output: output(name),
+      });
+    const readyChecks: [string, string, Managed][] = [];
+    for (const service of SERVICES) {
+      const worker = track(node(`${service}-worker`, ['worker', service]), processes);
+      readyChecks.push([
+        `${service} worker`,
+        `http://127.0.0.1:${workerMetricsPort(config, service)}/ready`,
+        worker,
+      ]);
+      const api = track(node(`${service}-api`, ['api', service]), processes);
+      readyChecks.push([`${service} service`, `${config.serviceUrls[service]}/ready`, api]);
+    }
+    const gateway = track(node('gateway', ['api', 'gateway']), processes);
+    const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
+    readyChecks.push(['gateway', `${gatewayUrl}/ready`, gateway]);
+
+    say('waiting for every /ready');
+    await Promise.all(
+      readyChecks.map(([what, url, p]) =>
+        waitFor(what, async () => (await fetch(url, { signal: AbortSignal.timeout(3000) })).ok, 120_000, p),
+      ),
+    );
+
+    return {
+      config,
+      urls: { gateway: gatewayUrl, docs: `${gatewayUrl}/docs`, temporalUi, temporalAddress, mongo: mongoUrl },
+      temporalCli,
+      processes,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export { freePort };

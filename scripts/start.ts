@@ -1,0 +1,72 @@
+/** `npm start`: the whole stack on this machine, data kept in .data/, stopped cleanly by Ctrl-C or SIGTERM. */
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../lib/config.js';
+import { stopProcess, type Managed } from './processes.js';
+import { ROOT, startStack, type Stack } from './stack.js';
+import { MissingComponentError } from './tools.js';
+
+const say = (msg: string) => console.log(`ordersaga           | ${msg}`);
+
+async function main() {
+  const startedAt = Date.now();
+  const config = loadConfig();
+  const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':').pop());
+  const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
+  const mongoPort = Number(new URL(config.MONGO_URL.replace(/^mongodb(\+srv)?:/, 'http:')).port || 27017);
+
+  const started: Managed[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping every process…');
+    // Services and workers first, then the servers they use.
+    const infra = new Set(['temporal', 'ferretdb']);
+    await Promise.all(started.filter((p) => !infra.has(p.name)).map((p) => stopProcess(p)));
+    await Promise.all(started.filter((p) => infra.has(p.name)).map((p) => stopProcess(p)));
+    say('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  const stack: Stack = await startStack({
+    dataDir: join(ROOT, '.data'),
+    env: process.env,
+    // An address or URL given explicitly means "use that server"; otherwise we run our own.
+    temporal: process.env.TEMPORAL_ADDRESS
+      ? { external: config.TEMPORAL_ADDRESS }
+      : { port: temporalPort, uiPort },
+    mongo: process.env.MONGO_URL ? { external: config.MONGO_URL } : { port: mongoPort },
+    output: 'console',
+    say,
+    started,
+  });
+  if (stopping) return;
+
+  for (const p of stack.processes) {
+    void p.exited.then((code) => {
+      if (!stopping) say(`${p.name} exited unexpectedly (code ${code}); Ctrl-C stops the rest`);
+    });
+  }
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  const { urls } = stack;
+  console.log(`
+  OrderSaga is up (${seconds} s).
+
+    Gateway          ${urls.gateway}
+    API docs         ${urls.docs}   (OpenAPI: ${urls.gateway}/openapi.json)
+    Temporal Web UI  ${urls.temporalUi ?? `(external Temporal at ${urls.temporalAddress})`}
+    Admin            ${stack.config.ADMIN_EMAIL} / (ADMIN_PASSWORD)
+
+  Find an order:  temporal workflow list --address ${urls.temporalAddress} --query "OrderId='<id>'"
+  Ctrl-C stops everything.
+`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof MissingComponentError || err instanceof ConfigError)
+    console.error(`\nnpm start: ${err.message}\n`);
+  else console.error(err);
+  process.exit(1);
+});

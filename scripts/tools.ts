@@ -1,0 +1,144 @@
+/**
+ * The Go-built tools the stack needs, built from pinned versions into a cache outside the clone
+ * (~/.cache/ordersaga, or ORDERSAGA_CACHE), so a second run and a fresh clone find them at once.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const FERRETDB_VERSION = 'v1.24.2';
+
+export class MissingComponentError extends Error {
+  override name = 'MissingComponentError';
+}
+
+export const cacheDir = () => process.env.ORDERSAGA_CACHE ?? join(homedir(), '.cache', 'ordersaga');
+
+const isExecutable = (path: string) => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export function which(binary: string, extraDirs: string[] = []): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...extraDirs].filter(Boolean);
+  return dirs.map((d) => join(d, binary)).find(isExecutable);
+}
+
+function goBinary(component: string, howElse: string): string {
+  const go = which('go', ['/usr/local/go/bin', join(homedir(), 'go', 'bin')]);
+  if (!go) {
+    throw new MissingComponentError(
+      `${component} is not built yet and Go is not installed to build it: install Go 1.22+ (golang from Debian or go.dev) or ${howElse}`,
+    );
+  }
+  return go;
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv },
+  what: string,
+) {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new MissingComponentError(`${what} failed (exit ${code})`)),
+    );
+  });
+}
+
+/** Builds into a temporary folder and renames into place, so an interrupted build leaves nothing half-made. */
+async function buildInto(
+  finalDir: string,
+  binaryName: string,
+  build: (outDir: string) => Promise<void>,
+): Promise<string> {
+  mkdirSync(cacheDir(), { recursive: true });
+  const tmp = mkdtempSync(join(cacheDir(), '.build-'));
+  try {
+    await build(tmp);
+    rmSync(finalDir, { recursive: true, force: true });
+    renameSync(tmp, finalDir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return join(finalDir, binaryName);
+}
+
+/** The `temporal` CLI (dev server + Web UI): TEMPORAL_CLI_PATH, else the cache, else a build. */
+export async function ensureTemporalCli(say: (msg: string) => void): Promise<string> {
+  const given = process.env.TEMPORAL_CLI_PATH;
+  if (given) {
+    if (!isExecutable(given))
+      throw new MissingComponentError(`TEMPORAL_CLI_PATH=${given} is not an executable file`);
+    return given;
+  }
+  const dir = join(cacheDir(), `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+  const cached = join(dir, 'temporal');
+  if (isExecutable(cached)) return cached;
+  const onPath = which('temporal');
+  if (onPath) return onPath;
+  const go = goBinary(
+    'the Temporal CLI',
+    'set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server',
+  );
+  say(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} into ${dir} (about 5 minutes the first time)…`);
+  return await buildInto(dir, 'temporal', (out) =>
+    run(
+      go,
+      ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`],
+      { env: { ...process.env, GOBIN: out } },
+      'building the Temporal CLI',
+    ),
+  );
+}
+
+const FERRETDB_SOURCE = fileURLToPath(new URL('../tools/ferretdb/', import.meta.url));
+
+/** Our FerretDB wrapper; the cache key includes its source, so an edit rebuilds it. */
+export async function ensureFerretDb(say: (msg: string) => void): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(FERRETDB_SOURCE, f)));
+  const dir = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}-${hash.digest('hex').slice(0, 12)}`);
+  const cached = join(dir, 'ordersaga-ferretdb');
+  if (isExecutable(cached)) return cached;
+  const go = goBinary('FerretDB (the MongoDB wire protocol server)', 'set MONGO_URL to a running MongoDB');
+  say(`building FerretDB ${FERRETDB_VERSION} into ${dir} (about a minute the first time)…`);
+  return await buildInto(dir, 'ordersaga-ferretdb', (out) =>
+    run(
+      go,
+      ['build', '-o', join(out, 'ordersaga-ferretdb'), '.'],
+      { cwd: FERRETDB_SOURCE },
+      'building FerretDB',
+    ),
+  );
+}
+
+export function toolVersion(binary: string): string {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const exists = existsSync;

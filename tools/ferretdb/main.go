@@ -1,0 +1,63 @@
+// Command ordersaga-ferretdb serves the MongoDB wire protocol on top of SQLite
+// (or PostgreSQL) by embedding FerretDB. The stock ferretdb binary built with
+// `go install` panics at start (its version check needs a generated file), so
+// the project builds this small wrapper instead.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to serve the MongoDB wire protocol on")
+	handler := flag.String("handler", "sqlite", "storage backend: sqlite or postgresql")
+	sqliteDir := flag.String("sqlite-dir", ".data/ferretdb", "directory for the SQLite backend's files")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL for the postgresql backend")
+	logLevel := flag.String("log-level", "error", "debug, info, warn or error (FerretDB warns about every unsupported command, such as endSessions)")
+	flag.Parse()
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		log.Fatalf("ordersaga-ferretdb: bad -log-level: %v", err)
+	}
+	cfg := &ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Handler:  *handler,
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	switch *handler {
+	case "sqlite":
+		if err := os.MkdirAll(*sqliteDir, 0o755); err != nil {
+			log.Fatalf("ordersaga-ferretdb: cannot create %s: %v", *sqliteDir, err)
+		}
+		cfg.SQLiteURL = "file:" + *sqliteDir + "/"
+	case "postgresql":
+		if *postgresURL == "" {
+			log.Fatal("ordersaga-ferretdb: -postgresql-url is required with -handler postgresql")
+		}
+		cfg.PostgreSQLURL = *postgresURL
+	default:
+		log.Fatalf("ordersaga-ferretdb: unknown handler %q", *handler)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	f, err := ferretdb.New(cfg)
+	if err != nil {
+		log.Fatalf("ordersaga-ferretdb: %v", err)
+	}
+	fmt.Fprintf(os.Stderr, "ordersaga-ferretdb: serving MongoDB wire protocol on %s (%s)\n", *listen, *handler)
+	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+		log.Fatalf("ordersaga-ferretdb: %v", err)
+	}
+}

@@ -1,0 +1,15 @@
+import { createPaymentActivities } from '../activities/payments.js';
+import * as schema from '../db/payments/schema.js';
+import { createDb } from '../db/postgres.js';
+import { postgres } from '../lib/resources.js';
+import type { WorkerSetup } from './run.js';
+
+export const paymentsWorker: WorkerSetup = async ({ config, logger }) => {
+  const pg = postgres('payments-worker', config.DATABASE_URL_PAYMENTS);
+  const activities = createPaymentActivities({
+    db: createDb(pg.client, schema),
+    logger,
+    slowDelayMs: config.PAYMENT_SLOW_DELAY,
+  });
+  return { activities, resources: [pg] };
+};

@@ -1,0 +1,216 @@
+/**
+ * The order saga: reserve inventory → (await approval) → charge payment → confirm the order → commit the
+ * inventory → notify the customer. Until payment is captured and the order confirmed (the pivot), any
+ * failure, a cancel signal or a workflow cancellation compensates the steps taken, newest first; after
+ * the pivot the remaining steps only go forward, retried until they succeed.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { NotificationActivities, NotificationType } from '../../activities/notifications.js';
+import type { OrderActivities, OrderUpdate } from '../../activities/orders.js';
+import type { PaymentActivities } from '../../activities/payments.js';
+import type { ProductActivities } from '../../activities/products.js';
+import type { UserActivities } from '../../activities/users.js';
+import { SA } from '../../lib/temporal-names.js';
+import { Saga } from '../saga.js';
+import {
+  compensation,
+  INVENTORY_OPTIONS,
+  NOTIFICATION_OPTIONS,
+  ORDER_OPTIONS,
+  PAYMENT_OPTIONS,
+  USER_OPTIONS,
+} from './activity-options.js';
+import {
+  approveOrderSignal,
+  cancelOrderSignal,
+  FAILURE_REASONS,
+  getOrderStateQuery,
+  rejectOrderSignal,
+  retryCompensationSignal,
+  type FailureReason,
+  type OrderSagaInput,
+  type OrderState,
+  type OrderStatus,
+  type SagaStep,
+  type StepStatus,
+} from './definitions.js';
+
+const inventory = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
+const inventoryUndo = proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS));
+const payments = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
+const paymentsUndo = proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS));
+const orders = proxyActivities<OrderActivities>(ORDER_OPTIONS);
+const users = proxyActivities<UserActivities>(USER_OPTIONS);
+const notifications = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
+
+/** A business outcome decided inside the workflow (approval), shaped like an activity's business failure. */
+const business = (reason: FailureReason) =>
+  ApplicationFailure.create({ type: reason, nonRetryable: true, message: reason });
+
+function failureReasonOf(err: unknown): FailureReason | null {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  if (
+    failure instanceof ApplicationFailure &&
+    (FAILURE_REASONS as readonly string[]).includes(failure.type ?? '')
+  ) {
+    return failure.type as FailureReason;
+  }
+  return null;
+}
+
+export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
+  const trace = { requestId: input.requestId, orderId: input.orderId };
+  const stock = { ...trace, items: input.items.map(({ productId, quantity }) => ({ productId, quantity })) };
+  const state: OrderState = {
+    orderId: input.orderId,
+    status: 'PENDING',
+    failureReason: null,
+    paymentId: null,
+    steps: [],
+    compensationError: null,
+  };
+  let currentStep: SagaStep = 'RESERVE_INVENTORY';
+  let pastPivot = false;
+  let cancelRequested = false;
+  let decision: 'approved' | 'rejected' | undefined;
+  let retryRequested = false;
+  const forward = new CancellationScope();
+
+  setHandler(getOrderStateQuery, () => state);
+  setHandler(cancelOrderSignal, () => {
+    if (pastPivot || cancelRequested) return;
+    cancelRequested = true;
+    forward.cancel();
+  });
+  setHandler(approveOrderSignal, () => {
+    if (state.status === 'AWAITING_APPROVAL') decision ??= 'approved';
+  });
+  setHandler(rejectOrderSignal, () => {
+    if (state.status === 'AWAITING_APPROVAL') decision ??= 'rejected';
+  });
+  setHandler(retryCompensationSignal, () => {
+    retryRequested = true;
+  });
+
+  const enter = (step: SagaStep | 'COMPENSATING' | 'DONE') => {
+    if (step !== 'COMPENSATING' && step !== 'DONE') currentStep = step;
+    upsertSearchAttributes([{ key: SA.SagaStep, value: step }]);
+  };
+
+  /** Records a step transition (and any status change) in workflow state, search attributes and the order row. */
+  async function record(
+    step: SagaStep,
+    status: StepStatus,
+    update: Omit<OrderUpdate, 'orderId' | 'requestId'> = {},
+  ) {
+    const at = new Date().toISOString(); // workflow time: deterministic on replay
+    state.steps.push({ name: step, status, at });
+    if (update.status) setStatus(update.status);
+    if (update.failureReason !== undefined) state.failureReason = update.failureReason;
+    if (update.paymentId !== undefined) state.paymentId = update.paymentId;
+    await orders.updateOrder({ ...trace, ...update, step: { name: step, status, at } });
+  }
+  function setStatus(status: OrderStatus) {
+    state.status = status;
+    upsertSearchAttributes([{ key: SA.OrderStatus, value: status }]);
+  }
+  async function notify(type: NotificationType) {
+    enter('NOTIFY_CUSTOMER');
+    const customer = await users.getCustomer({ ...trace, userId: input.userId });
+    await notifications.notifyCustomer({ ...trace, userId: input.userId, type, to: customer?.email ?? null });
+    await record('NOTIFY_CUSTOMER', 'COMPLETED');
+  }
+
+  const saga = new Saga<SagaStep>({ onCompensated: (step) => record(step, 'COMPENSATED') });
+
+  try {
+    await forward.run(async () => {
+      enter('RESERVE_INVENTORY');
+      await saga.step(
+        'RESERVE_INVENTORY',
+        () => inventoryUndo.releaseInventory(stock),
+        () => inventory.reserveInventory(stock),
+      );
+      await record('RESERVE_INVENTORY', 'COMPLETED');
+
+      if (input.totalCents >= input.approvalThresholdCents) {
+        enter('AWAIT_APPROVAL');
+        setStatus('AWAITING_APPROVAL');
+        await orders.updateOrder({ ...trace, status: 'AWAITING_APPROVAL' });
+        const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs);
+        if (!decided) throw business('APPROVAL_TIMEOUT');
+        if (decision === 'rejected') throw business('APPROVAL_REJECTED');
+        await record('AWAIT_APPROVAL', 'COMPLETED', { status: 'PENDING' });
+      }
+
+      enter('CHARGE_PAYMENT');
+      const payment = await saga.step(
+        'CHARGE_PAYMENT',
+        async () => {
+          await paymentsUndo.refundPayment({
+            ...trace,
+            userId: input.userId,
+            amountCents: input.totalCents,
+            currency: input.currency,
+          });
+        },
+        () =>
+          payments.chargePayment({
+            ...trace,
+            userId: input.userId,
+            amountCents: input.totalCents,
+            currency: input.currency,
+            method: input.payment.method,
+            token: input.payment.token,
+          }),
+      );
+      await record('CHARGE_PAYMENT', 'COMPLETED', { paymentId: payment.paymentId });
+    });
+  } catch (err) {
+    const reason: FailureReason | null = isCancellation(err) ? 'CANCELLED_BY_USER' : failureReasonOf(err);
+    await CancellationScope.nonCancellable(async () => {
+      await record(currentStep, 'FAILED');
+      enter('COMPENSATING');
+      let failures = await saga.compensate();
+      while (failures.length > 0) {
+        // Stay open for an operator: the order says why, and retryCompensation runs what is left again.
+        state.compensationError = failures.map((f) => `${f.step}: ${f.error}`).join('; ');
+        setStatus('COMPENSATION_FAILED');
+        await orders.updateOrder({ ...trace, status: 'COMPENSATION_FAILED' });
+        await condition(() => retryRequested);
+        retryRequested = false;
+        failures = await saga.compensate();
+      }
+      state.compensationError = null;
+      setStatus('CANCELLED');
+      state.failureReason = reason;
+      await orders.updateOrder({ ...trace, status: 'CANCELLED', failureReason: reason });
+      await notify('order.cancelled');
+      enter('DONE');
+    });
+    if (reason === null) throw err; // not a business outcome: compensated, and surfaced as a failed workflow
+    return state;
+  }
+
+  // The pivot: payment captured. From here the saga only goes forward, whatever is signalled.
+  pastPivot = true;
+  await CancellationScope.nonCancellable(async () => {
+    enter('CONFIRM_ORDER');
+    await record('CONFIRM_ORDER', 'COMPLETED', { status: 'COMPLETED' });
+    enter('COMMIT_INVENTORY');
+    await inventory.commitInventory(stock);
+    await record('COMMIT_INVENTORY', 'COMPLETED');
+    await notify('order.confirmed');
+    enter('DONE');
+  });
+  return state;
+}

@@ -67,6 +67,14 @@ function failureReasonOf(err: unknown): FailureReason | null {
   return null;
 }
 
+/** A declined charge still leaves a payment record; its id travels in the failure's details. */
+function paymentIdOf(err: unknown): string | undefined {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  const detail: unknown = failure instanceof ApplicationFailure ? failure.details?.[0] : undefined;
+  const id = detail && typeof detail === 'object' && 'paymentId' in detail ? detail.paymentId : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   const trace = { requestId: input.requestId, orderId: input.orderId };
   const stock = { ...trace, items: input.items.map(({ productId, quantity }) => ({ productId, quantity })) };
@@ -123,11 +131,13 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     state.status = status;
     upsertSearchAttributes([{ key: SA.OrderStatus, value: status }]);
   }
-  async function notify(type: NotificationType) {
+  /** The last step: tell the customer, and only then show the terminal status, so it is the final event. */
+  async function notifyAndFinish(type: NotificationType, final: Omit<OrderUpdate, 'orderId' | 'requestId'>) {
     enter('NOTIFY_CUSTOMER');
     const customer = await users.getCustomer({ ...trace, userId: input.userId });
     await notifications.notifyCustomer({ ...trace, userId: input.userId, type, to: customer?.email ?? null });
-    await record('NOTIFY_CUSTOMER', 'COMPLETED');
+    await record('NOTIFY_CUSTOMER', 'COMPLETED', final);
+    enter('DONE');
   }
 
   const saga = new Saga<SagaStep>({ onCompensated: (step) => record(step, 'COMPENSATED') });
@@ -177,8 +187,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     });
   } catch (err) {
     const reason: FailureReason | null = isCancellation(err) ? 'CANCELLED_BY_USER' : failureReasonOf(err);
+    const paymentId = paymentIdOf(err);
     await CancellationScope.nonCancellable(async () => {
-      await record(currentStep, 'FAILED');
+      await record(currentStep, 'FAILED', paymentId ? { paymentId } : {});
       enter('COMPENSATING');
       let failures = await saga.compensate();
       while (failures.length > 0) {
@@ -191,11 +202,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         failures = await saga.compensate();
       }
       state.compensationError = null;
-      setStatus('CANCELLED');
-      state.failureReason = reason;
-      await orders.updateOrder({ ...trace, status: 'CANCELLED', failureReason: reason });
-      await notify('order.cancelled');
-      enter('DONE');
+      await notifyAndFinish('order.cancelled', { status: 'CANCELLED', failureReason: reason });
     });
     if (reason === null) throw err; // not a business outcome: compensated, and surfaced as a failed workflow
     return state;
@@ -205,12 +212,11 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   pastPivot = true;
   await CancellationScope.nonCancellable(async () => {
     enter('CONFIRM_ORDER');
-    await record('CONFIRM_ORDER', 'COMPLETED', { status: 'COMPLETED' });
+    await record('CONFIRM_ORDER', 'COMPLETED');
     enter('COMMIT_INVENTORY');
     await inventory.commitInventory(stock);
     await record('COMMIT_INVENTORY', 'COMPLETED');
-    await notify('order.confirmed');
-    enter('DONE');
+    await notifyAndFinish('order.confirmed', { status: 'COMPLETED' });
   });
   return state;
 }

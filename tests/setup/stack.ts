@@ -1,0 +1,122 @@
+/**
+ * Starts the whole stack once for the integration tests, on free ports, with its own PostgreSQL databases,
+ * Redis database and data folder, so it never collides with a running `npm start`; stops it afterwards.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { freePort, portOpen } from '../../scripts/processes.js';
+import { startStack } from '../../scripts/stack.js';
+
+export interface StackInfo {
+  gateway: string;
+  temporalAddress: string;
+  temporalCli: string;
+  mongoUrl: string;
+  redisUrl: string;
+  databaseUrls: { users: string; orders: string; payments: string };
+  serviceUrls: Record<string, string>;
+  workerMetricsBase: number;
+  admin: { email: string; password: string };
+  logsDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+
+/** Five consecutive free ports after `base`, for the workers' metrics servers. */
+async function freeRange(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const taken = await Promise.all([1, 2, 3, 4, 5].map((i) => portOpen('127.0.0.1', base + i)));
+    if (!taken.some(Boolean)) return base;
+  }
+}
+
+async function resetDatabases(urls: string[]) {
+  const admin = new pg.Client({ connectionString: `${POSTGRES}/postgres` });
+  await admin.connect();
+  try {
+    for (const url of urls) {
+      await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const started = Date.now();
+  const [temporal, temporalUi, mongo, gateway, users, products, orders, payments, notifications] =
+    await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  const workerMetricsBase = await freeRange();
+  const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
+  const databaseUrls = {
+    users: `${POSTGRES}/ordersaga_test_users`,
+    orders: `${POSTGRES}/ordersaga_test_orders`,
+    payments: `${POSTGRES}/ordersaga_test_payments`,
+  };
+  await resetDatabases(Object.values(databaseUrls));
+  const redis = new Redis(REDIS);
+  await redis.flushdb();
+  redis.disconnect();
+
+  const admin = { email: 'admin@test.ordersaga.local', password: 'test-admin-password' };
+  const stack = await startStack({
+    dataDir,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      GATEWAY_PORT: String(gateway),
+      USER_SERVICE_PORT: String(users),
+      PRODUCT_SERVICE_PORT: String(products),
+      ORDER_SERVICE_PORT: String(orders),
+      PAYMENT_SERVICE_PORT: String(payments),
+      NOTIFICATION_SERVICE_PORT: String(notifications),
+      WORKER_METRICS_PORT_BASE: String(workerMetricsBase),
+      DATABASE_URL_USERS: databaseUrls.users,
+      DATABASE_URL_ORDERS: databaseUrls.orders,
+      DATABASE_URL_PAYMENTS: databaseUrls.payments,
+      REDIS_URL: REDIS,
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      APPROVAL_THRESHOLD_CENTS: '100000',
+      PAYMENT_SLOW_DELAY: '7s',
+    },
+    temporal: { port: temporal!, uiPort: temporalUi! },
+    mongo: { port: mongo! },
+    output: 'file',
+    say: (msg) => console.log(`[stack] ${msg}`),
+  });
+  console.log(
+    `[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${join(dataDir, 'logs')}`,
+  );
+
+  project.provide('stack', {
+    gateway: stack.urls.gateway,
+    temporalAddress: stack.urls.temporalAddress,
+    temporalCli: stack.temporalCli,
+    mongoUrl: stack.urls.mongo,
+    redisUrl: REDIS,
+    databaseUrls,
+    serviceUrls: stack.config.serviceUrls,
+    workerMetricsBase,
+    admin,
+    logsDir: join(dataDir, 'logs'),
+  });
+
+  return async () => {
+    await stack.stop();
+  };
+}

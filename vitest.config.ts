@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts', 'tests/deploy/**/*.test.ts', 'tests/workflows/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        // Against the real stack: Temporal dev server, FerretDB, PostgreSQL, Redis and every process.
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          globalSetup: ['tests/setup/stack.ts'],
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});

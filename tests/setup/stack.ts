@@ -2,7 +2,7 @@
  * Starts the whole stack once for the integration tests, on free ports, with its own PostgreSQL databases,
  * Redis database and data folder, so it never collides with a running `npm start`; stops it afterwards.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -118,5 +118,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await stack.stop();
+    // Set ORDERSAGA_KEEP_TEST_DATA=1 to keep the processes' logs and data for a look afterwards.
+    if (!process.env.ORDERSAGA_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
   };
 }

@@ -1,0 +1,116 @@
+/** Steering orders: cancel, approval over the threshold, and the same signals from the temporal CLI. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminToken,
+  call,
+  errorOf,
+  newCustomer,
+  newProduct,
+  placeOrder,
+  waitForOrder,
+  type Customer,
+} from '../support/client.js';
+import { listWorkflows, productDoc, sql, temporal } from '../support/stores.js';
+
+let admin: string;
+let customer: Customer;
+
+beforeAll(async () => {
+  admin = await adminToken();
+  customer = await newCustomer();
+});
+
+/** An order over APPROVAL_THRESHOLD_CENTS (100000 in the tests), parked in AWAITING_APPROVAL. */
+async function bigOrder(cardToken = 'tok_visa') {
+  const product = await newProduct(admin, { priceCents: 60_000, stock: 5 });
+  const placed = await placeOrder(customer, [{ productId: product.id, quantity: 2 }], cardToken);
+  expect(placed.status).toBe(202);
+  const order = await waitForOrder(
+    customer.token,
+    placed.body.data.id,
+    (o) => o.status === 'AWAITING_APPROVAL',
+  );
+  expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 2 });
+  return { product, order };
+}
+
+describe('approval and cancellation', () => {
+  it('parks a large order in AWAITING_APPROVAL until an admin approves it over REST', async () => {
+    const { product, order } = await bigOrder();
+    const byStatus = await listWorkflows(
+      `OrderStatus='AWAITING_APPROVAL' AND OrderId='${order.id}'`,
+      (ids) => ids.length > 0,
+    );
+    expect(byStatus).toEqual([`order-${order.id}`]);
+    expect(await sql('payments', 'select 1 from payments where order_id = $1', [order.id])).toEqual([]);
+
+    const byCustomer = await call('POST', `/api/v1/orders/${order.id}/approve`, { token: customer.token });
+    expect(byCustomer.status).toBe(403);
+    const approved = await call('POST', `/api/v1/orders/${order.id}/approve`, {
+      token: admin,
+      json: { reason: 'looks fine' },
+    });
+    expect(approved.status).toBe(202);
+
+    const done = await waitForOrder(customer.token, order.id);
+    expect(done.status).toBe('COMPLETED');
+    expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
+    expect(await sql('payments', 'select status from payments where order_id = $1', [order.id])).toEqual([
+      { status: 'CAPTURED' },
+    ]);
+  });
+
+  it('cancels an order awaiting approval: CANCELLED_BY_USER, reservation released, nothing charged', async () => {
+    const { product, order } = await bigOrder();
+    const cancelled = await call('POST', `/api/v1/orders/${order.id}/cancel`, { token: customer.token });
+    expect(cancelled.status).toBe(202);
+    const done = await waitForOrder(customer.token, order.id);
+    expect(done).toMatchObject({ status: 'CANCELLED', failureReason: 'CANCELLED_BY_USER' });
+    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+    expect(await sql('payments', 'select 1 from payments where order_id = $1', [order.id])).toEqual([]);
+
+    const again = await call('POST', `/api/v1/orders/${order.id}/cancel`, { token: customer.token });
+    expect(again.status).toBe(409);
+    expect(errorOf(again)).toBe('ORDER_NOT_CANCELLABLE');
+  });
+
+  it('takes rejectOrder from the temporal CLI as an operator would: APPROVAL_REJECTED', async () => {
+    const { product, order } = await bigOrder();
+    await temporal(
+      'workflow',
+      'signal',
+      '--workflow-id',
+      `order-${order.id}`,
+      '--name',
+      'rejectOrder',
+      '--input',
+      '{"reason":"fraud check"}',
+    );
+    const done = await waitForOrder(customer.token, order.id);
+    expect(done).toMatchObject({ status: 'CANCELLED', failureReason: 'APPROVAL_REJECTED' });
+    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+  });
+
+  it('refuses to cancel a completed order with 409 ORDER_NOT_CANCELLABLE', async () => {
+    const product = await newProduct(admin);
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 1 }], 'tok_visa');
+    await waitForOrder(customer.token, placed.body.data.id);
+    const res = await call('POST', `/api/v1/orders/${placed.body.data.id}/cancel`, { token: customer.token });
+    expect(res.status).toBe(409);
+    expect(errorOf(res)).toBe('ORDER_NOT_CANCELLABLE');
+    expect((await waitForOrder(customer.token, placed.body.data.id)).status).toBe('COMPLETED');
+  });
+
+  it('outlives tok_slow: the first charge attempt times out, the retry captures once', async () => {
+    const product = await newProduct(admin);
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 1 }], 'tok_slow');
+    const done = await waitForOrder(customer.token, placed.body.data.id, undefined, 60_000);
+    expect(done.status).toBe('COMPLETED');
+    // The timed-out first attempt is still sleeping in the worker; once it wakes it must change nothing.
+    await new Promise((r) => setTimeout(r, 8000));
+    const rows = await sql('payments', 'select status, attempts from payments where order_id = $1', [
+      done.id,
+    ]);
+    expect(rows).toEqual([{ status: 'CAPTURED', attempts: 2 }]);
+  });
+});

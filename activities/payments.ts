@@ -41,6 +41,24 @@ interface Deps {
   slowDelayMs: number;
 }
 
+/** A new payment row for the order; the unique order_id decides whether it is inserted at all. */
+const newRow = (
+  input: RefundInput,
+  status: schema.PaymentStatus,
+  attempts: number,
+  declineCode?: string,
+) => ({
+  id: randomUUID(),
+  orderId: input.orderId,
+  userId: input.userId,
+  amountCents: input.amountCents,
+  currency: input.currency,
+  method: 'card' as const,
+  status,
+  declineCode: declineCode ?? null,
+  attempts,
+});
+
 export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
   /** Inserts the order's payment row, or finds the one an earlier attempt wrote, counting this attempt. */
   async function upsertPayment(
@@ -51,17 +69,7 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
   ) {
     const [row] = await db
       .insert(payments)
-      .values({
-        id: randomUUID(),
-        orderId: input.orderId,
-        userId: input.userId,
-        amountCents: input.amountCents,
-        currency: input.currency,
-        method: input.method,
-        status,
-        declineCode: declineCode ?? null,
-        attempts: attempt,
-      })
+      .values(newRow(input, status, attempt, declineCode))
       .onConflictDoUpdate({
         target: payments.orderId,
         set: { attempts: sql`greatest(${payments.attempts}, excluded.attempts)`, updatedAt: sql`now()` },
@@ -128,16 +136,7 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
       const log = activityLog(logger, input);
       const [row] = await db
         .insert(payments)
-        .values({
-          id: randomUUID(),
-          orderId: input.orderId,
-          userId: input.userId,
-          amountCents: input.amountCents,
-          currency: input.currency,
-          method: 'card',
-          status: 'VOIDED',
-          attempts: 0,
-        })
+        .values(newRow(input, 'VOIDED', 0))
         .onConflictDoUpdate({
           target: payments.orderId,
           set: {

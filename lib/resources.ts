@@ -47,8 +47,9 @@ export function redis(url: string): Resource<Redis> {
   };
 }
 
+/** Lazy: a service starts (and answers /ready with 503) while Temporal is down, and recovers with it. */
 export async function temporal(address: string, namespace: string): Promise<Resource<Client>> {
-  const connection = await Connection.connect({ address, connectTimeout: '5s' });
+  const connection = Connection.lazy({ address, connectTimeout: '5s' });
   const client = new Client({ connection, namespace });
   return {
     client,

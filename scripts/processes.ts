@@ -1,6 +1,6 @@
 /** Child processes of the local stack: spawned with prefixed output, stopped with SIGTERM then SIGKILL. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -97,4 +97,49 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/**
+ * A process that is started again when it dies after start-up (a killed worker comes back, as under
+ * Compose's `restart` or a Kubernetes Deployment). Its pid is kept in `pidFile`, current across restarts.
+ */
+export class Supervised {
+  private restarts = 0;
+  private stopped = false;
+  private restarting = false;
+  current: Managed;
+
+  constructor(
+    readonly name: string,
+    private readonly start: () => Managed,
+    private readonly say: (msg: string) => void,
+    private readonly pidFile?: string,
+  ) {
+    this.current = this.launch();
+  }
+
+  private launch(): Managed {
+    const p = this.start();
+    if (this.pidFile && p.child.pid) writeFileSync(this.pidFile, String(p.child.pid));
+    void p.exited.then((code) => {
+      if (this.stopped || !this.restarting) return;
+      this.restarts++;
+      const delay = Math.min(500 * this.restarts, 10_000);
+      this.say(`${this.name} exited (code ${code}); starting it again in ${delay} ms`);
+      setTimeout(() => {
+        if (!this.stopped) this.current = this.launch();
+      }, delay);
+    });
+    return p;
+  }
+
+  /** From now on an exit means "start it again" (before, start-up failures should fail fast). */
+  keepRunning(): void {
+    this.restarting = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await stopProcess(this.current);
+  }
 }

@@ -18,6 +18,7 @@ import {
   portOpen,
   startProcess,
   stopProcess,
+  Supervised,
   waitFor,
   type Managed,
   type Output,
@@ -49,14 +50,21 @@ export interface StackOptions {
   output: Output['kind'];
   say: (msg: string) => void;
   /** Every process is added here as it starts, so a caller interrupted mid-start can stop them all. */
-  started?: Managed[];
+  started?: Stoppable[];
+}
+
+export interface Stoppable {
+  name: string;
+  stop: () => Promise<void>;
 }
 
 export interface Stack {
   config: Config;
   urls: { gateway: string; docs: string; temporalUi: string | null; temporalAddress: string; mongo: string };
   temporalCli: string;
-  processes: Managed[];
+  processes: Supervised[];
+  /** Each service process's current pid, in `<name>.pid`. */
+  pidsDir: string;
   stop: () => Promise<void>;
 }
 
@@ -175,16 +183,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   if (opts.output === 'file') mkdirSync(logsDir, { recursive: true });
   const output = (name: string): Output =>
     opts.output === 'file' ? { kind: 'file', path: join(logsDir, `${name}.log`) } : { kind: 'console' };
-  const processes: Managed[] = [];
+  const pidsDir = join(opts.dataDir, 'pids');
+  mkdirSync(pidsDir, { recursive: true });
+  const processes: Supervised[] = [];
   const infra: Managed[] = [];
-  const track = (p: Managed, list: Managed[]) => {
+  const track = <P extends Managed | Supervised>(p: P, list: P[]) => {
     list.push(p);
-    opts.started?.push(p);
+    opts.started?.push({ name: p.name, stop: () => ('stop' in p ? p.stop() : stopProcess(p)) });
     return p;
   };
 
+  // Services and workers first, then the servers they use.
   const stop = async () => {
-    await Promise.all(processes.map((p) => stopProcess(p)));
+    await Promise.all(processes.map((p) => p.stop()));
     await Promise.all(infra.map((p) => stopProcess(p)));
   };
 
@@ -302,12 +313,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await seed(config, createLogger('seed', 'warn'));
 
     const node = (name: string, args: string[]) =>
-      startProcess(name, process.execPath, ['--import', 'tsx', 'main.ts', ...args], {
-        env: { ...env, ORDERSAGA_PARENT_PID: String(process.pid) },
-        cwd: ROOT,
-        output: output(name),
-      });
-    const readyChecks: [string, string, Managed][] = [];
+      new Supervised(
+        name,
+        () =>
+          startProcess(name, process.execPath, ['--import', 'tsx', 'main.ts', ...args], {
+            env: { ...env, ORDERSAGA_PARENT_PID: String(process.pid) },
+            cwd: ROOT,
+            output: output(name),
+          }),
+        say,
+        join(pidsDir, `${name}.pid`),
+      );
+    const readyChecks: [string, string, Supervised][] = [];
     for (const service of SERVICES) {
       const worker = track(node(`${service}-worker`, ['worker', service]), processes);
       readyChecks.push([
@@ -325,15 +342,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     say('waiting for every /ready');
     await Promise.all(
       readyChecks.map(([what, url, p]) =>
-        waitFor(what, async () => (await fetch(url, { signal: AbortSignal.timeout(3000) })).ok, 120_000, p),
+        waitFor(
+          what,
+          async () => (await fetch(url, { signal: AbortSignal.timeout(3000) })).ok,
+          120_000,
+          p.current,
+        ),
       ),
     );
+    for (const p of processes) p.keepRunning();
 
     return {
       config,
       urls: { gateway: gatewayUrl, docs: `${gatewayUrl}/docs`, temporalUi, temporalAddress, mongo: mongoUrl },
       temporalCli,
       processes,
+      pidsDir,
       stop,
     };
   } catch (err) {

@@ -1,8 +1,7 @@
 /** `npm start`: the whole stack on this machine, data kept in .data/, stopped cleanly by Ctrl-C or SIGTERM. */
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../lib/config.js';
-import { stopProcess, type Managed } from './processes.js';
-import { ROOT, startStack, type Stack } from './stack.js';
+import { ROOT, startStack, type Stack, type Stoppable } from './stack.js';
 import { MissingComponentError } from './tools.js';
 
 const say = (msg: string) => console.log(`ordersaga           | ${msg}`);
@@ -14,7 +13,7 @@ async function main() {
   const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
   const mongoPort = Number(new URL(config.MONGO_URL.replace(/^mongodb(\+srv)?:/, 'http:')).port || 27017);
 
-  const started: Managed[] = [];
+  const started: Stoppable[] = [];
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -22,8 +21,8 @@ async function main() {
     say('stopping every process…');
     // Services and workers first, then the servers they use.
     const infra = new Set(['temporal', 'ferretdb']);
-    await Promise.all(started.filter((p) => !infra.has(p.name)).map((p) => stopProcess(p)));
-    await Promise.all(started.filter((p) => infra.has(p.name)).map((p) => stopProcess(p)));
+    await Promise.all(started.filter((p) => !infra.has(p.name)).map((p) => p.stop()));
+    await Promise.all(started.filter((p) => infra.has(p.name)).map((p) => p.stop()));
     say('stopped');
     process.exit(code);
   };
@@ -44,11 +43,6 @@ async function main() {
   });
   if (stopping) return;
 
-  for (const p of stack.processes) {
-    void p.exited.then((code) => {
-      if (!stopping) say(`${p.name} exited unexpectedly (code ${code}); Ctrl-C stops the rest`);
-    });
-  }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const { urls } = stack;
   console.log(`

@@ -23,6 +23,10 @@ export interface StackInfo {
   workerMetricsBase: number;
   admin: { email: string; password: string };
   logsDir: string;
+  /** Each service process's current pid, as `<name>.pid` (kept current when one is started again). */
+  pidsDir: string;
+  /** The environment the stack's processes run with (beyond process.env), for tests that start more. */
+  env: Record<string, string>;
 }
 
 declare module 'vitest' {
@@ -72,28 +76,28 @@ export default async function setup(project: TestProject) {
   redis.disconnect();
 
   const admin = { email: 'admin@test.ordersaga.local', password: 'test-admin-password' };
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    GATEWAY_PORT: String(gateway),
+    USER_SERVICE_PORT: String(users),
+    PRODUCT_SERVICE_PORT: String(products),
+    ORDER_SERVICE_PORT: String(orders),
+    PAYMENT_SERVICE_PORT: String(payments),
+    NOTIFICATION_SERVICE_PORT: String(notifications),
+    WORKER_METRICS_PORT_BASE: String(workerMetricsBase),
+    DATABASE_URL_USERS: databaseUrls.users,
+    DATABASE_URL_ORDERS: databaseUrls.orders,
+    DATABASE_URL_PAYMENTS: databaseUrls.payments,
+    REDIS_URL: REDIS,
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+    APPROVAL_THRESHOLD_CENTS: '100000',
+    PAYMENT_SLOW_DELAY: '7s',
+  };
   const stack = await startStack({
     dataDir,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      GATEWAY_PORT: String(gateway),
-      USER_SERVICE_PORT: String(users),
-      PRODUCT_SERVICE_PORT: String(products),
-      ORDER_SERVICE_PORT: String(orders),
-      PAYMENT_SERVICE_PORT: String(payments),
-      NOTIFICATION_SERVICE_PORT: String(notifications),
-      WORKER_METRICS_PORT_BASE: String(workerMetricsBase),
-      DATABASE_URL_USERS: databaseUrls.users,
-      DATABASE_URL_ORDERS: databaseUrls.orders,
-      DATABASE_URL_PAYMENTS: databaseUrls.payments,
-      REDIS_URL: REDIS,
-      ADMIN_EMAIL: admin.email,
-      ADMIN_PASSWORD: admin.password,
-      APPROVAL_THRESHOLD_CENTS: '100000',
-      PAYMENT_SLOW_DELAY: '7s',
-    },
+    env: { ...process.env, ...env },
     temporal: { port: temporal!, uiPort: temporalUi! },
     mongo: { port: mongo! },
     output: 'file',
@@ -114,6 +118,8 @@ export default async function setup(project: TestProject) {
     workerMetricsBase,
     admin,
     logsDir: join(dataDir, 'logs'),
+    pidsDir: stack.pidsDir,
+    env: { ...env, TEMPORAL_ADDRESS: stack.urls.temporalAddress, MONGO_URL: stack.urls.mongo },
   });
 
   return async () => {

@@ -2,6 +2,7 @@
  * Timeouts and retry policies of the saga's activities, as named constants. Business failures are
  * non-retryable ApplicationFailures thrown by the activities; everything else retries under these.
  */
+import type { Duration } from '@temporalio/common';
 import type { ActivityOptions } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../../lib/temporal-names.js';
 
@@ -11,36 +12,18 @@ const forwardRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInte
 /** Compensations get their own, bounded policy: one that still fails is reported (COMPENSATION_FAILED). */
 export const COMPENSATION_RETRY = { ...forwardRetry, maximumAttempts: 10 } as const;
 
-export const INVENTORY_OPTIONS: ActivityOptions = {
-  taskQueue: TASK_QUEUES.products,
-  startToCloseTimeout: '10s',
+const forward = (taskQueue: string, startToCloseTimeout: Duration): ActivityOptions => ({
+  taskQueue,
+  startToCloseTimeout,
   retry: forwardRetry,
-};
+});
 
+export const INVENTORY_OPTIONS = forward(TASK_QUEUES.products, '10s');
 /** `tok_slow` answers after this timeout on purpose: the first attempt times out and the retry succeeds. */
-export const PAYMENT_OPTIONS: ActivityOptions = {
-  taskQueue: TASK_QUEUES.payments,
-  startToCloseTimeout: '5s',
-  retry: forwardRetry,
-};
-
-export const ORDER_OPTIONS: ActivityOptions = {
-  taskQueue: TASK_QUEUES.orders,
-  startToCloseTimeout: '10s',
-  retry: forwardRetry,
-};
-
-export const USER_OPTIONS: ActivityOptions = {
-  taskQueue: TASK_QUEUES.users,
-  startToCloseTimeout: '10s',
-  retry: forwardRetry,
-};
-
-export const NOTIFICATION_OPTIONS: ActivityOptions = {
-  taskQueue: TASK_QUEUES.notifications,
-  startToCloseTimeout: '10s',
-  retry: forwardRetry,
-};
+export const PAYMENT_OPTIONS = forward(TASK_QUEUES.payments, '5s');
+export const ORDER_OPTIONS = forward(TASK_QUEUES.orders, '10s');
+export const USER_OPTIONS = forward(TASK_QUEUES.users, '10s');
+export const NOTIFICATION_OPTIONS = forward(TASK_QUEUES.notifications, '10s');
 
 export const compensation = (options: ActivityOptions): ActivityOptions => ({
   ...options,

@@ -1,0 +1,154 @@
+/**
+ * Failure modes: a service down, Temporal unreachable, a worker killed mid-step. Each answer is the
+ * contract's, and the data is consistent afterwards.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type Managed } from '../../scripts/processes.js';
+import {
+  adminToken,
+  call,
+  errorOf,
+  newCustomer,
+  newProduct,
+  placeOrder,
+  stack,
+  waitForOrder,
+  type Customer,
+} from '../support/client.js';
+import { startRole, stopProcess } from '../support/processes.js';
+import { productDoc, redisKeys, sql, temporal } from '../support/stores.js';
+
+let admin: string;
+let customer: Customer;
+const extra: Managed[] = [];
+
+beforeAll(async () => {
+  admin = await adminToken();
+  customer = await newCustomer();
+});
+
+afterEach(async () => {
+  await Promise.all(extra.splice(0).map((p) => stopProcess(p)));
+});
+
+describe('a service down', () => {
+  it('answers 503 SERVICE_UNAVAILABLE for its routes, NOT_READY on /ready, and keeps serving the others', async () => {
+    const [port, dead] = await Promise.all([freePort(), freePort()]);
+    const base = `http://127.0.0.1:${port}`;
+    extra.push(
+      await startRole(
+        'gateway-payments-down',
+        ['api', 'gateway'],
+        { GATEWAY_PORT: String(port), PAYMENT_SERVICE_URL: `http://127.0.0.1:${dead}` },
+        `${base}/health`,
+      ),
+    );
+    const res = await call('GET', '/api/v1/payments', { token: customer.token, base });
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      success: false,
+      error: { code: 'SERVICE_UNAVAILABLE', message: 'the payments service is unavailable' },
+      traceId: res.headers.get('x-request-id'),
+    });
+    const ready = await call('GET', '/ready', { base });
+    expect(ready.status).toBe(503);
+    expect(errorOf(ready)).toBe('NOT_READY');
+    expect(ready.body.error.details).toMatchObject({ users: 'ok', orders: 'ok' });
+    expect(ready.body.error.details.payments).not.toBe('ok');
+    expect((await call('GET', '/api/v1/products', { base })).status).toBe(200);
+  });
+
+  it('places no order when Temporal cannot be reached: 503, no row left, and the same key works once it is back', async () => {
+    const [port, dead] = await Promise.all([freePort(), freePort()]);
+    const base = `http://127.0.0.1:${port}`;
+    extra.push(
+      await startRole(
+        'orders-api-no-temporal',
+        ['api', 'orders'],
+        { ORDER_SERVICE_PORT: String(port), TEMPORAL_ADDRESS: `127.0.0.1:${dead}` },
+        `${base}/health`,
+      ),
+    );
+    const ready = await call('GET', '/ready', { base });
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.details).toMatchObject({ postgres: 'ok' });
+    expect(ready.body.error.details.temporal).not.toBe('ok');
+
+    const product = await newProduct(admin, { stock: 3 });
+    const key = `retry-${randomUUID()}`;
+    const body = {
+      items: [{ productId: product.id, quantity: 1 }],
+      payment: { method: 'card', token: 'tok_visa' },
+    };
+    const failed = await call('POST', '/api/v1/orders', {
+      base,
+      token: customer.token,
+      json: body,
+      headers: { 'Idempotency-Key': key },
+    });
+    expect(failed.status).toBe(503);
+    expect(errorOf(failed)).toBe('SERVICE_UNAVAILABLE');
+    expect(
+      await sql('orders', 'select 1 from orders where user_id = $1 and idempotency_key = $2', [
+        customer.id,
+        key,
+      ]),
+    ).toEqual([]);
+    expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
+
+    // The caller retries with the same key through the real stack: one order, one saga.
+    const retried = await placeOrder(customer, body.items, 'tok_visa', key);
+    expect(retried.status).toBe(202);
+    expect((await waitForOrder(customer.token, retried.body.data.id)).status).toBe('COMPLETED');
+    expect(await productDoc(product.id)).toMatchObject({ stock: 2, reserved: 0 });
+  });
+});
+
+describe('a worker killed mid-step', () => {
+  it('finishes the saga on the restarted payments worker with one capture', async () => {
+    const pidFile = join(stack().pidsDir, 'payments-worker.pid');
+    const before = Number(readFileSync(pidFile, 'utf8'));
+    const product = await newProduct(admin, { stock: 4 });
+    // tok_slow holds the charge activity in the worker for seconds: time to kill it mid-step.
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 2 }], 'tok_slow');
+    const orderId = placed.body.data.id as string;
+    await waitForOrder(customer.token, orderId, (o) =>
+      o.steps.some((s: { name: string }) => s.name === 'RESERVE_INVENTORY'),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(before, 'SIGKILL');
+
+    const done = await waitForOrder(customer.token, orderId, undefined, 90_000);
+    expect(done.status).toBe('COMPLETED');
+    const after = Number(readFileSync(pidFile, 'utf8'));
+    expect(after).not.toBe(before);
+
+    // The history says so: the charge completed on its second attempt, in the new worker process.
+    const history = JSON.parse(
+      await temporal('workflow', 'show', '--workflow-id', `order-${orderId}`, '--output', 'json'),
+    );
+    const events: any[] = history.events;
+    const scheduled = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
+    );
+    const started = events.find(
+      (e) => e.activityTaskStartedEventAttributes?.scheduledEventId === scheduled.eventId,
+    );
+    expect(started.activityTaskStartedEventAttributes).toMatchObject({
+      attempt: 2,
+      identity: expect.stringMatching(new RegExp(`^${after}@`)),
+    });
+
+    const payments = await sql('payments', 'select status, attempts from payments where order_id = $1', [
+      orderId,
+    ]);
+    expect(payments).toEqual([{ status: 'CAPTURED', attempts: 2 }]);
+    expect(await productDoc(product.id)).toMatchObject({ stock: 2, reserved: 0 });
+    expect(await redisKeys(`notification:${orderId}:*`)).toEqual([`notification:${orderId}:order.confirmed`]);
+    const metrics = await fetch(`http://127.0.0.1:${stack().workerMetricsBase + 4}/ready`);
+    expect(metrics.status).toBe(200);
+  });
+});

@@ -71,7 +71,7 @@ export interface Stack {
 const execFileAsync = promisify(execFile);
 
 /** PostgreSQL and Redis are expected to run; if they are local and stopped, start them the machine's way. */
-async function ensurePostgres(url: string, say: (m: string) => void) {
+export async function ensurePostgres(url: string, say: (m: string) => void) {
   const probe = async () => {
     const admin = new URL(url);
     admin.pathname = '/postgres';
@@ -103,7 +103,7 @@ async function ensurePostgres(url: string, say: (m: string) => void) {
   );
 }
 
-async function ensureRedis(url: string, say: (m: string) => void) {
+export async function ensureRedis(url: string, say: (m: string) => void) {
   const probe = async () => {
     const client = new Redis(url, {
       lazyConnect: true,

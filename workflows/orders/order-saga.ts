@@ -10,6 +10,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -141,6 +142,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   }
 
   const saga = new Saga<SagaStep>({ onCompensated: (step) => record(step, 'COMPENSATED') });
+  // The workflow logger is replay-aware: each line is written once, carrying the request id.
+  log.info('order saga started', { ...trace, totalCents: input.totalCents });
 
   try {
     await forward.run(async () => {
@@ -204,6 +207,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       state.compensationError = null;
       await notifyAndFinish('order.cancelled', { status: 'CANCELLED', failureReason: reason });
     });
+    log.info('order saga cancelled', { ...trace, failureReason: reason });
     if (reason === null) throw err; // not a business outcome: compensated, and surfaced as a failed workflow
     return state;
   }
@@ -218,5 +222,6 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     await record('COMMIT_INVENTORY', 'COMPLETED');
     await notifyAndFinish('order.confirmed', { status: 'COMPLETED' });
   });
+  log.info('order saga completed', { ...trace, paymentId: state.paymentId });
   return state;
 }

@@ -2,18 +2,9 @@
  * The Go-built tools the stack needs, built from pinned versions into a cache outside the clone
  * (~/.cache/ordersaga, or ORDERSAGA_CACHE), so a second run and a fresh clone find them at once.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,13 +123,3 @@ export async function ensureFerretDb(say: (msg: string) => void): Promise<string
     ),
   );
 }
-
-export function toolVersion(binary: string): string {
-  try {
-    return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-export const exists = existsSync;

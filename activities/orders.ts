@@ -3,7 +3,7 @@
  * service's own table, so that `GET /orders/{id}` is answered from it. Step rows are unique per
  * (order, step, status), so a retried write is a no-op.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import * as schema from '../db/orders/schema.js';
 import type { Logger } from '../lib/logger.js';
@@ -12,6 +12,8 @@ import { activityLog, type Traced } from './context.js';
 
 export interface OrderUpdate extends Traced {
   orderId: string;
+  /** Rises with every write of the saga; the row keeps the highest, so a late retry cannot go back. */
+  seq: number;
   step?: { name: SagaStep; status: StepStatus; at: string };
   status?: OrderStatus;
   failureReason?: FailureReason | null;
@@ -40,8 +42,8 @@ export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeo
         if (input.paymentId !== undefined) set.paymentId = input.paymentId;
         await tx
           .update(schema.orders)
-          .set({ ...set, updatedAt: sql`now()`, version: sql`${schema.orders.version} + 1` })
-          .where(eq(schema.orders.id, input.orderId));
+          .set({ ...set, updatedAt: sql`now()`, version: input.seq })
+          .where(and(eq(schema.orders.id, input.orderId), lt(schema.orders.version, input.seq)));
       });
       log.debug({ step: input.step, status: input.status }, 'order updated');
     },

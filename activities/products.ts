@@ -42,6 +42,23 @@ export function createProductActivities({
     }
   }
 
+  /** Gives back what the order holds: each hold is removed by exactly one conditional update, whoever runs it. */
+  async function returnHolds(input: InventoryInput) {
+    for (const [productId, quantity] of perProduct(input.items)) {
+      await products.updateOne(
+        { _id: productId, [hold(input.orderId)]: quantity },
+        {
+          $inc: { stock: quantity, reserved: -quantity },
+          $unset: { [hold(input.orderId)]: '' },
+          $set: { updatedAt: new Date() },
+        },
+      );
+    }
+  }
+
+  const releasedMeanwhile = async (orderId: string) =>
+    (await reservations.findOne({ _id: orderId }))?.status === 'RELEASED';
+
   return {
     async reserveInventory(input: InventoryInput): Promise<void> {
       const log = activityLog(logger, input);
@@ -62,6 +79,8 @@ export function createProductActivities({
         const product = await products.findOne({ _id: productId });
         if (product?.holds?.[input.orderId] !== undefined) continue; // held by an earlier attempt
         log.info({ productId, quantity, available: product?.stock ?? 0 }, 'out of stock');
+        // Normally the saga's release gives back what this attempt held; a late attempt cleans up itself.
+        if (await releasedMeanwhile(input.orderId)) await returnHolds(input);
         throw ApplicationFailure.create({
           type: 'OUT_OF_STOCK',
           nonRetryable: true,
@@ -71,10 +90,19 @@ export function createProductActivities({
           details: [{ productId, requested: quantity, available: product?.stock ?? 0 }],
         });
       }
-      await reservations.updateOne(
+      const reserved = await reservations.updateOne(
         { _id: input.orderId, status: 'RESERVING' },
         { $set: { status: 'RESERVED', updatedAt: new Date() } },
       );
+      if (reserved.matchedCount === 0 && (await releasedMeanwhile(input.orderId))) {
+        // A release ran while this (late) attempt was in flight. The release marks the reservation before
+        // it returns holds, so any hold written after that mark is seen here and given back here.
+        await returnHolds(input);
+        throw ApplicationFailure.nonRetryable(
+          'the reservation was released meanwhile',
+          'RESERVATION_RELEASED',
+        );
+      }
       log.info('inventory reserved');
     },
 
@@ -92,16 +120,7 @@ export function createProductActivities({
           { $set: { status: 'RELEASED', updatedAt: new Date() } },
         );
       }
-      for (const [productId, quantity] of perProduct(input.items)) {
-        await products.updateOne(
-          { _id: productId, [hold(input.orderId)]: quantity },
-          {
-            $inc: { stock: quantity, reserved: -quantity },
-            $unset: { [hold(input.orderId)]: '' },
-            $set: { updatedAt: new Date() },
-          },
-        );
-      }
+      await returnHolds(input);
       log.info('inventory released');
     },
 

@@ -53,6 +53,8 @@ const orders = proxyActivities<OrderActivities>(ORDER_OPTIONS);
 const users = proxyActivities<UserActivities>(USER_OPTIONS);
 const notifications = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
 
+type OrderChange = Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq' | 'step'>;
+
 /** A business outcome decided inside the workflow (approval), shaped like an activity's business failure. */
 const business = (reason: FailureReason) =>
   ApplicationFailure.create({ type: reason, nonRetryable: true, message: reason });
@@ -93,6 +95,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   let decision: 'approved' | 'rejected' | undefined;
   let retryRequested = false;
   const forward = new CancellationScope();
+  // Every write to the order row carries a rising number, so a late retry of an older write loses.
+  let seq = 1;
+  const nextSeq = () => ++seq;
 
   setHandler(getOrderStateQuery, () => state);
   setHandler(cancelOrderSignal, () => {
@@ -116,24 +121,20 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   };
 
   /** Records a step transition (and any status change) in workflow state, search attributes and the order row. */
-  async function record(
-    step: SagaStep,
-    status: StepStatus,
-    update: Omit<OrderUpdate, 'orderId' | 'requestId'> = {},
-  ) {
+  async function record(step: SagaStep, status: StepStatus, update: OrderChange = {}) {
     const at = new Date().toISOString(); // workflow time: deterministic on replay
     state.steps.push({ name: step, status, at });
     if (update.status) setStatus(update.status);
     if (update.failureReason !== undefined) state.failureReason = update.failureReason;
     if (update.paymentId !== undefined) state.paymentId = update.paymentId;
-    await orders.updateOrder({ ...trace, ...update, step: { name: step, status, at } });
+    await orders.updateOrder({ ...trace, ...update, seq: nextSeq(), step: { name: step, status, at } });
   }
   function setStatus(status: OrderStatus) {
     state.status = status;
     upsertSearchAttributes([{ key: SA.OrderStatus, value: status }]);
   }
   /** The last step: tell the customer, and only then show the terminal status, so it is the final event. */
-  async function notifyAndFinish(type: NotificationType, final: Omit<OrderUpdate, 'orderId' | 'requestId'>) {
+  async function notifyAndFinish(type: NotificationType, final: OrderChange) {
     enter('NOTIFY_CUSTOMER');
     const customer = await users.getCustomer({ ...trace, userId: input.userId });
     await notifications.notifyCustomer({ ...trace, userId: input.userId, type, to: customer?.email ?? null });
@@ -158,7 +159,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       if (input.totalCents >= input.approvalThresholdCents) {
         enter('AWAIT_APPROVAL');
         setStatus('AWAITING_APPROVAL');
-        await orders.updateOrder({ ...trace, status: 'AWAITING_APPROVAL' });
+        await orders.updateOrder({ ...trace, seq: nextSeq(), status: 'AWAITING_APPROVAL' });
         const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs);
         if (!decided) throw business('APPROVAL_TIMEOUT');
         if (decision === 'rejected') throw business('APPROVAL_REJECTED');
@@ -199,7 +200,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         // Stay open for an operator: the order says why, and retryCompensation runs what is left again.
         state.compensationError = failures.map((f) => `${f.step}: ${f.error}`).join('; ');
         setStatus('COMPENSATION_FAILED');
-        await orders.updateOrder({ ...trace, status: 'COMPENSATION_FAILED' });
+        await orders.updateOrder({ ...trace, seq: nextSeq(), status: 'COMPENSATION_FAILED' });
         await condition(() => retryRequested);
         retryRequested = false;
         failures = await saga.compensate();

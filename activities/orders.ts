@@ -3,6 +3,7 @@
  * service's own table, so that `GET /orders/{id}` is answered from it. Step rows are unique per
  * (order, step, status), so a retried write is a no-op.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import * as schema from '../db/orders/schema.js';
@@ -25,6 +26,13 @@ export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeo
     async updateOrder(input: OrderUpdate): Promise<void> {
       const log = activityLog(logger, input);
       await db.transaction(async (tx) => {
+        const [row] = await tx
+          .select({ id: schema.orders.id })
+          .from(schema.orders)
+          .where(eq(schema.orders.id, input.orderId))
+          .for('update');
+        if (!row)
+          throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'ORDER_NOT_FOUND');
         if (input.step) {
           await tx
             .insert(schema.orderSteps)

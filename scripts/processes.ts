@@ -32,9 +32,10 @@ export function startProcess(
       else process.stdout.write(prefix + line + '\n');
     });
   }
+  // 'close' comes after the last output; ending the log file on 'exit' could drop or misorder lines.
+  child.on('close', () => sink?.end());
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code, signal) => {
-      sink?.end();
       resolve(code ?? (signal ? null : 0));
     });
     child.on('error', () => resolve(-1));

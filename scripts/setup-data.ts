@@ -1,4 +1,5 @@
 /** Migrations for the three PostgreSQL databases, and the idempotent seed: the admin and demo products. */
+import { eq } from 'drizzle-orm';
 import { createUser } from '../api/users/users.app.js';
 import { insertProduct } from '../api/products/products.app.js';
 import { catalogCollections, ensureCatalogIndexes } from '../db/products/collections.js';
@@ -36,12 +37,25 @@ const ignoreTaken = (code: 'EMAIL_TAKEN' | 'SKU_TAKEN') => (err: unknown) => {
 export async function seed(config: Config, logger: Logger): Promise<void> {
   const pg = postgres('seed', config.DATABASE_URL_USERS);
   try {
-    const admin = await createUser(createDb(pg.client, usersSchema), {
+    const db = createDb(pg.client, usersSchema);
+    const admin = await createUser(db, {
       email: config.ADMIN_EMAIL,
       name: 'Administrator',
       password: config.ADMIN_PASSWORD,
       role: 'admin',
     }).catch(ignoreTaken('EMAIL_TAKEN'));
+    if (!admin) {
+      // Someone may have signed up with that email before the seed ran: that is no admin.
+      const [existing] = await db
+        .select({ role: usersSchema.users.role })
+        .from(usersSchema.users)
+        .where(eq(usersSchema.users.email, config.ADMIN_EMAIL.toLowerCase()));
+      if (existing?.role !== 'admin') {
+        throw new Error(
+          `ADMIN_EMAIL ${config.ADMIN_EMAIL} belongs to a customer account: set another ADMIN_EMAIL, or delete that user`,
+        );
+      }
+    }
     logger.info({ email: config.ADMIN_EMAIL, created: Boolean(admin) }, 'admin user');
   } finally {
     await pg.close();

@@ -51,6 +51,8 @@ export interface StackOptions {
   say: (msg: string) => void;
   /** Every process is added here as it starts, so a caller interrupted mid-start can stop them all. */
   started?: Stoppable[];
+  /** Aborted (Ctrl-C during start-up): nothing more is started, and what was is stopped. */
+  signal?: AbortSignal;
 }
 
 export interface Stoppable {
@@ -199,12 +201,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await Promise.all(infra.map((p) => stopProcess(p)));
   };
 
+  const checkpoint = () => {
+    if (opts.signal?.aborted) throw new Error('start-up interrupted');
+  };
+
   try {
     const [temporalCli, ferret] = await Promise.all([
       ensureTemporalCli(say),
       'external' in opts.mongo ? Promise.resolve(null) : ensureFerretDb(say),
     ]);
 
+    checkpoint();
     let temporalAddress: string;
     let temporalUi: string | null = null;
     if ('external' in opts.temporal) {
@@ -213,7 +220,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const { port, uiPort } = opts.temporal;
       if (await portOpen('127.0.0.1', port)) {
         throw new MissingComponentError(
-          `port ${port} is taken: stop what runs there, or set TEMPORAL_ADDRESS to use that Temporal server`,
+          `port ${port} is taken: stop what runs there (a dev server left by a killed npm start: pkill -f 'temporal server start-dev'), or set TEMPORAL_ADDRESS to use that Temporal server`,
         );
       }
       const settings = readJson<DevServerSettings>('dev-server.json');
@@ -250,6 +257,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await waitFor('the Temporal dev server', () => portOpen('127.0.0.1', port), 60_000, server);
     }
 
+    checkpoint();
     let mongoUrl: string;
     if ('external' in opts.mongo) {
       mongoUrl = opts.mongo.external;
@@ -263,7 +271,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const server = startProcess(
         'ferretdb',
         ferret!,
-        ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', join(opts.dataDir, 'ferretdb')],
+        [
+          '-listen',
+          `127.0.0.1:${port}`,
+          '-sqlite-dir',
+          join(opts.dataDir, 'ferretdb'),
+          '-parent-pid',
+          String(process.pid),
+        ],
         {
           env: process.env,
           cwd: ROOT,
@@ -308,10 +323,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       60_000,
     );
 
+    checkpoint();
     say('applying migrations and seeding the admin user and demo products');
     await migrateAll(config);
     await seed(config, createLogger('seed', 'warn'));
 
+    checkpoint();
     const node = (name: string, args: string[]) =>
       new Supervised(
         name,

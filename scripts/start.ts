@@ -26,21 +26,43 @@ async function main() {
     say('stopped');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-
-  const stack: Stack = await startStack({
-    dataDir: join(ROOT, '.data'),
-    env: process.env,
-    // An address or URL given explicitly means "use that server"; otherwise we run our own.
-    temporal: process.env.TEMPORAL_ADDRESS
-      ? { external: config.TEMPORAL_ADDRESS }
-      : { port: temporalPort, uiPort },
-    mongo: process.env.MONGO_URL ? { external: config.MONGO_URL } : { port: mongoPort },
-    output: 'console',
-    say,
-    started,
+  const startup = new AbortController();
+  process.on('SIGINT', () => {
+    startup.abort();
+    void stop(0);
   });
+  process.on('SIGTERM', () => {
+    startup.abort();
+    void stop(0);
+  });
+  // A crash of this script must not leave the stack running without its supervisor.
+  const crash = (err: unknown) => {
+    console.error(err);
+    startup.abort();
+    void stop(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      dataDir: join(ROOT, '.data'),
+      env: process.env,
+      // An address or URL given explicitly means "use that server"; otherwise we run our own.
+      temporal: process.env.TEMPORAL_ADDRESS
+        ? { external: config.TEMPORAL_ADDRESS }
+        : { port: temporalPort, uiPort },
+      mongo: process.env.MONGO_URL ? { external: config.MONGO_URL } : { port: mongoPort },
+      output: 'console',
+      say,
+      started,
+      signal: startup.signal,
+    });
+  } catch (err) {
+    if (startup.signal.aborted) return; // Ctrl-C during start-up: stop() is already on it
+    throw err;
+  }
   if (stopping) return;
 
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);

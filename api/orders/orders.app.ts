@@ -15,11 +15,12 @@ import {
   type Principal,
   type Verifier,
 } from '../../lib/http/auth.js';
+import { callService } from '../../lib/http/client.js';
 import { ok, page } from '../../lib/http/envelope.js';
 import {
-  approveOrderSignal,
-  cancelOrderSignal,
-  rejectOrderSignal,
+  approveOrderUpdate,
+  cancelOrderUpdate,
+  rejectOrderUpdate,
   TERMINAL_STATUSES,
   type FailureReason,
   type OrderStatus,
@@ -28,7 +29,7 @@ import {
 } from '../../workflows/orders/definitions.js';
 import { ordersRoutes as routes } from './orders.routes.js';
 import { placeOrder, type PlaceOrder } from './place-order.js';
-import { signalSaga } from './saga-client.js';
+import { updateSaga } from './saga-client.js';
 
 type Db = NodePgDatabase<typeof schema>;
 type OrderRow = typeof schema.orders.$inferSelect;
@@ -130,7 +131,17 @@ export function createOrdersApp({ db, temporal, config, verify }: OrdersDeps) {
 
   app.openapi(routes.placeForUser, async (c) => {
     const { id } = c.req.valid('param');
-    requireSelfOr(c.get('principal'), id, 'orders:write:any', 'user');
+    const principal = c.get('principal');
+    requireSelfOr(principal, id, 'orders:write:any', 'user');
+    if (id !== principal.userId) {
+      // An admin ordering for someone: that someone must exist (the user service owns users).
+      const res = await callService(config.serviceUrls.users, `/api/v1/users/${encodeURIComponent(id)}`, {
+        requestId: c.get('requestId'),
+        authorization: `Bearer ${principal.token}`,
+      });
+      if (res.status === 404) throw notFound('user');
+      if (!res.ok) throw new AppError('SERVICE_UNAVAILABLE', `the user service answered ${res.status}`);
+    }
     return place(c, {
       userId: id,
       body: c.req.valid('json'),
@@ -170,23 +181,19 @@ export function createOrdersApp({ db, temporal, config, verify }: OrdersDeps) {
 
   app.openapi(routes.cancel, async (c) => {
     const row = await visibleOrder(c.get('principal'), c.req.valid('param').id);
-    const steps = await db.select().from(schema.orderSteps).where(eq(schema.orderSteps.orderId, row.id));
-    const pastPivot = steps.some((s) => s.name === 'CHARGE_PAYMENT' && s.status === 'COMPLETED');
-    if (
-      TERMINAL_STATUSES.includes(row.status as OrderStatus) ||
-      row.status === 'COMPENSATION_FAILED' ||
-      pastPivot
-    ) {
-      throw new AppError('ORDER_NOT_CANCELLABLE', `order is ${row.status} and can no longer be cancelled`);
+    if (TERMINAL_STATUSES.includes(row.status as OrderStatus)) {
+      throw new AppError('ORDER_NOT_CANCELLABLE', `the order is ${row.status}`);
     }
-    await signalSaga(temporal, row.id, cancelOrderSignal, {});
-    c.get('log').info({ orderId: row.id }, 'cancel requested');
-    return ok(c, toOrder(row, steps), 202);
+    // The saga decides (its update validator refuses once payment is captured or undoing has begun).
+    await updateSaga(temporal, row.id, cancelOrderUpdate, {}, 'ORDER_NOT_CANCELLABLE');
+    c.get('log').info({ orderId: row.id }, 'cancel accepted');
+    const [order] = await withSteps([row]);
+    return ok(c, order!, 202);
   });
 
-  for (const [route, signal] of [
-    [routes.approve, approveOrderSignal],
-    [routes.reject, rejectOrderSignal],
+  for (const [route, update] of [
+    [routes.approve, approveOrderUpdate],
+    [routes.reject, rejectOrderUpdate],
   ] as const) {
     app.openapi(route, async (c) => {
       const principal = c.get('principal');
@@ -196,7 +203,9 @@ export function createOrdersApp({ db, temporal, config, verify }: OrdersDeps) {
         throw new AppError('ORDER_NOT_AWAITING_APPROVAL', `order is ${row.status}, not AWAITING_APPROVAL`);
       }
       const body = c.req.valid('json') ?? {};
-      await signalSaga(temporal, row.id, signal, { ...(body.reason ? { reason: body.reason } : {}) });
+      const input = body.reason ? { reason: body.reason } : {};
+      await updateSaga(temporal, row.id, update, input, 'ORDER_NOT_AWAITING_APPROVAL');
+      c.get('log').info({ orderId: row.id, decision: update.name, reason: body.reason }, 'approval decision');
       const [order] = await withSteps([row]);
       return ok(c, order!, 202);
     });

@@ -15,7 +15,7 @@ import { orderWorkflowId } from '../../lib/temporal-names.js';
 import type { OrderSagaInput } from '../../workflows/orders/definitions.js';
 import { fetchPrices } from './catalog.js';
 import type { NewOrder } from './orders.routes.js';
-import { ensureSagaStarted } from './saga-client.js';
+import { ensureSagaStarted, sagaExists } from './saga-client.js';
 
 type Db = NodePgDatabase<typeof schema>;
 type OrderRow = typeof schema.orders.$inferSelect;
@@ -119,7 +119,10 @@ export async function placeOrder(
   try {
     await ensureSagaStarted(temporal, sagaInput(created));
   } catch (err) {
-    // Nothing was started: take the order back so that the caller's retry starts cleanly.
+    // A start that timed out may still have happened, or a concurrent replay may have started it.
+    if (await sagaExists(temporal, id)) return created;
+    // Otherwise take the order back, so that the caller's retry starts cleanly. Should the saga exist after
+    // all, it finds its order gone (ORDER_NOT_FOUND) and undoes whatever it did.
     await db.delete(schema.orders).where(eq(schema.orders.id, id));
     throw err;
   }

@@ -1,10 +1,15 @@
-/** The order service's side of Temporal: start the saga (idempotently) and signal it. */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { AppError } from '../../lib/errors.js';
+/** The order service's side of Temporal: start the saga (idempotently) and ask it for decisions. */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { AppError, type ErrorCode } from '../../lib/errors.js';
 import { ORDER_SAGA_WORKFLOW, orderWorkflowId, SA, TASK_QUEUES } from '../../lib/temporal-names.js';
 import type { orderSaga } from '../../workflows/orders/order-saga.js';
-import type { DecisionInput, OrderSagaInput } from '../../workflows/orders/definitions.js';
-import type { SignalDefinition } from '@temporalio/common';
+import type { DecisionInput, OrderSagaInput, OrderState } from '../../workflows/orders/definitions.js';
 
 /** How long a request waits for Temporal before answering 503: callers retry; the gRPC layer retries within. */
 const TEMPORAL_CALL_TIMEOUT_MS = 5000;
@@ -43,17 +48,42 @@ export async function ensureSagaStarted(client: Client, input: OrderSagaInput): 
   }
 }
 
-export async function signalSaga(
-  client: Client,
-  orderId: string,
-  signal: SignalDefinition<[DecisionInput?]>,
-  input: DecisionInput,
-): Promise<void> {
+/** Whether the order's saga exists (running or closed); undefined when Temporal cannot say. */
+export async function sagaExists(client: Client, orderId: string): Promise<boolean | undefined> {
   try {
     await client.withDeadline(deadline(), () =>
-      client.workflow.getHandle(orderWorkflowId(orderId)).signal(signal, input),
+      client.workflow.getHandle(orderWorkflowId(orderId)).describe(),
+    );
+    return true;
+  } catch (err) {
+    return err instanceof WorkflowNotFoundError ? false : undefined;
+  }
+}
+
+/**
+ * Asks the saga for a decision through an update: its validator refuses what is too late, which the caller
+ * gets as `refused` (a 409), as it does when the saga has already finished.
+ */
+export async function updateSaga(
+  client: Client,
+  orderId: string,
+  update: UpdateDefinition<OrderState, [DecisionInput]>,
+  input: DecisionInput,
+  refused: ErrorCode,
+): Promise<OrderState> {
+  try {
+    return await client.withDeadline(deadline(), () =>
+      client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(update, { args: [input] }),
     );
   } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new AppError(
+        refused,
+        err.cause instanceof Error ? err.cause.message : 'refused by the order saga',
+      );
+    }
+    if (err instanceof WorkflowNotFoundError)
+      throw new AppError(refused, 'the order saga has already finished');
     unavailable(err);
   }
 }

@@ -92,7 +92,10 @@ export function createApp({ name, logger, readiness }: AppOptions) {
       ]);
     else if (err instanceof HTTPException && err.status === 413)
       error = new AppError('PAYLOAD_TOO_LARGE', `request bodies are limited to ${BODY_LIMIT_BYTES} bytes`);
-    else {
+    else if (isOutage(err)) {
+      (c.get('log') ?? logger).warn({ err: err.message }, 'a backing component is unavailable');
+      error = new AppError('SERVICE_UNAVAILABLE', 'a backing service is unavailable; retry shortly');
+    } else {
       (c.get('log') ?? logger).error({ err }, 'unhandled error');
       error = new AppError('INTERNAL', 'internal error');
     }
@@ -144,6 +147,34 @@ export function createApp({ name, logger, readiness }: AppOptions) {
   );
 
   return { app, registry };
+}
+
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08001',
+  '08006',
+]);
+const OUTAGE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNotConnectedError',
+  'MaxRetriesPerRequestError',
+]);
+
+/** A database, Mongo or Redis connection failure (anywhere in the cause chain): a 503, not a 500. */
+export function isOutage(err: unknown): err is Error {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+    if (OUTAGE_NAMES.has(e.name)) return true;
+    if (/Connection is closed|Stream isn't writeable|Connection terminated/.test(e.message)) return true;
+  }
+  return false;
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

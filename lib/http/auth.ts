@@ -73,7 +73,9 @@ export function createVerifier({ keys, issuer, audience }: VerifierOptions): Ver
       }));
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'ERR_JOSE_GENERIC' || code === 'ERR_JWKS_TIMEOUT' || (err as Error).name === 'TypeError') {
+      // Only a failure to fetch the keys is an outage; anything else about the token is the caller's.
+      const fetchFailed = (err as Error).name === 'TypeError' && (err as Error).message === 'fetch failed';
+      if (code === 'ERR_JWKS_TIMEOUT' || fetchFailed) {
         throw new AppError('SERVICE_UNAVAILABLE', 'the signing keys cannot be fetched right now');
       }
       throw new AppError('UNAUTHENTICATED', `invalid token: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 /** The REST contract through the gateway: envelope, request ids, validation, auth, RBAC and conflicts. */
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { createLocalJWKSet, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   adminToken,
@@ -11,8 +11,9 @@ import {
   placeOrder,
   stack,
   type Customer,
+  waitForOrder,
 } from '../support/client.js';
-import { listWorkflows, sql } from '../support/stores.js';
+import { listWorkflows, productDoc, sql } from '../support/stores.js';
 
 let admin: string;
 let alice: Customer;
@@ -115,6 +116,12 @@ describe('authentication', () => {
   it('issues EdDSA tokens with the contract claims, verifiable against the published JWKS', async () => {
     const jwks = await call('GET', '/.well-known/jwks.json');
     expect(jwks.body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
+    const { protectedHeader } = await jwtVerify(alice.token, createLocalJWKSet(jwks.body), {
+      algorithms: ['EdDSA'],
+      issuer: 'ordersaga-users',
+      audience: 'ordersaga-api',
+    });
+    expect(protectedHeader.kid).toBe(jwks.body.keys[0].kid);
     const [, payload] = alice.token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     expect(claims).toMatchObject({
@@ -221,6 +228,23 @@ describe('authorization', () => {
   });
 });
 
+describe('ordering for someone else', () => {
+  it('lets an admin place an order for a customer, and answers 404 for a user who does not exist', async () => {
+    const product = await newProduct(admin);
+    const items = [{ productId: product.id, quantity: 1 }];
+    const body = { items, payment: { method: 'card', token: 'tok_visa' } };
+    const forAlice = await call('POST', `/api/v1/users/${alice.id}/orders`, { token: admin, json: body });
+    expect(forAlice.status).toBe(202);
+    expect(forAlice.body.data.userId).toBe(alice.id);
+    const ghost = randomUUID();
+    const forGhost = await call('POST', `/api/v1/users/${ghost}/orders`, { token: admin, json: body });
+    expect(forGhost.status).toBe(404);
+    expect(await sql('orders', 'select 1 from orders where user_id = $1', [ghost])).toEqual([]);
+    const byBob = await call('POST', `/api/v1/users/${alice.id}/orders`, { token: bob.token, json: body });
+    expect(byBob.status).toBe(404);
+  });
+});
+
 describe('conflicts and business rules', () => {
   it('answers a duplicate email with 409 EMAIL_TAKEN (case-insensitively) and a duplicate sku with 409 SKU_TAKEN', async () => {
     const dup = await call('POST', '/api/v1/users', {
@@ -264,5 +288,11 @@ describe('conflicts and business rules', () => {
     ]);
     const workflows = await listWorkflows(`OrderId='${orderId}'`, (w) => w.length > 0);
     expect(workflows).toEqual([`order-${orderId}`]);
+    // One saga, so one charge and one reservation: stock went down by 2, not by 6.
+    await waitForOrder(alice.token, orderId);
+    expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
+      { status: 'CAPTURED' },
+    ]);
+    expect(await productDoc(product.id)).toMatchObject({ stock: 8, reserved: 0 });
   });
 });

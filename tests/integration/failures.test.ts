@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Managed } from '../../scripts/processes.js';
 import {
@@ -104,6 +105,43 @@ describe('a service down', () => {
     expect(retried.status).toBe(202);
     expect((await waitForOrder(customer.token, retried.body.data.id)).status).toBe('COMPLETED');
     expect(await productDoc(product.id)).toMatchObject({ stock: 2, reserved: 0 });
+  });
+});
+
+describe('an order row gone under its saga', () => {
+  it('undoes what the saga did when its order was taken back (a start that only looked failed)', async () => {
+    const product = await newProduct(admin, { stock: 3 });
+    const orderId = randomUUID();
+    const connection = await Connection.connect({ address: stack().temporalAddress });
+    try {
+      const client = new Client({ connection });
+      const handle = await client.workflow.start('orderSaga', {
+        taskQueue: 'orders',
+        workflowId: `order-${orderId}`,
+        args: [
+          {
+            orderId,
+            userId: customer.id,
+            items: [{ productId: product.id, quantity: 2, unitPriceCents: product.priceCents }],
+            totalCents: 2 * product.priceCents,
+            currency: 'USD',
+            payment: { method: 'card', token: 'tok_visa' },
+            approvalThresholdCents: 100_000,
+            approvalTimeoutMs: 60_000,
+            requestId: 'orphan-test',
+          },
+        ],
+      });
+      await expect(handle.result()).rejects.toThrow();
+      const history = await handle.fetchHistory();
+      const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes);
+      expect(JSON.stringify(failed)).toContain('ORDER_NOT_FOUND');
+    } finally {
+      await connection.close();
+    }
+    expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
+    expect(await sql('payments', 'select 1 from payments where order_id = $1', [orderId])).toEqual([]);
+    expect(await redisKeys(`notification:${orderId}:*`)).toEqual([]);
   });
 });
 

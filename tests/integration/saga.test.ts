@@ -161,8 +161,17 @@ describe('order saga', () => {
   });
 
   it('cancels an order that asks for more than the stock: OUT_OF_STOCK, nothing charged, stock intact', async () => {
-    const product = await newProduct(admin, { stock: 2 });
-    const other = await newProduct(admin, { stock: 4 });
+    // Products are reserved in id order: make the one with enough stock come first, so its hold is
+    // taken and must be given back when the second one runs out.
+    const [first, second] = [
+      await newProduct(admin, { stock: 4 }),
+      await newProduct(admin, { stock: 4 }),
+    ].sort((a, b) => a.id.localeCompare(b.id));
+    const other = first!;
+    const product = second!;
+    expect(
+      (await call('PATCH', `/api/v1/products/${product.id}`, { token: admin, json: { stock: 2 } })).status,
+    ).toBe(200);
     const placed = await placeOrder(
       customer,
       [

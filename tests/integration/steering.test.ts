@@ -52,6 +52,11 @@ describe('approval and cancellation', () => {
     });
     expect(approved.status).toBe(202);
 
+    // A second decision is refused, whether the saga has moved on yet or not.
+    const twice = await call('POST', `/api/v1/orders/${order.id}/reject`, { token: admin });
+    expect(twice.status).toBe(409);
+    expect(errorOf(twice)).toBe('ORDER_NOT_AWAITING_APPROVAL');
+
     const done = await waitForOrder(customer.token, order.id);
     expect(done.status).toBe('COMPLETED');
     expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
@@ -99,6 +104,34 @@ describe('approval and cancellation', () => {
     expect(res.status).toBe(409);
     expect(errorOf(res)).toBe('ORDER_NOT_CANCELLABLE');
     expect((await waitForOrder(customer.token, placed.body.data.id)).status).toBe('COMPLETED');
+  });
+
+  it('cancels while a step is in flight: the charge is undone, and its late attempt captures nothing', async () => {
+    const product = await newProduct(admin, { stock: 5 });
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 2 }], 'tok_slow');
+    const orderId = placed.body.data.id as string;
+    await waitForOrder(customer.token, orderId, (o) =>
+      o.steps.some((s: { name: string }) => s.name === 'RESERVE_INVENTORY'),
+    );
+    await new Promise((r) => setTimeout(r, 500)); // the charge is now sleeping in the payments worker
+    const cancelled = await call('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token });
+    expect(cancelled.status).toBe(202);
+
+    const done = await waitForOrder(customer.token, orderId);
+    expect(done).toMatchObject({ status: 'CANCELLED', failureReason: 'CANCELLED_BY_USER' });
+    expect(done.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+      'RESERVE_INVENTORY:COMPLETED',
+      'CHARGE_PAYMENT:FAILED',
+      'CHARGE_PAYMENT:COMPENSATED',
+      'RESERVE_INVENTORY:COMPENSATED',
+      'NOTIFY_CUSTOMER:COMPLETED',
+    ]);
+    // The first attempt wakes up after the compensation: it must find the payment voided and capture nothing.
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
+      { status: 'VOIDED' },
+    ]);
+    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
   });
 
   it('outlives tok_slow: the first charge attempt times out, the retry captures once', async () => {

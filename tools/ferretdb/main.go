@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -22,6 +23,7 @@ func main() {
 	handler := flag.String("handler", "sqlite", "storage backend: sqlite or postgresql")
 	sqliteDir := flag.String("sqlite-dir", ".data/ferretdb", "directory for the SQLite backend's files")
 	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL for the postgresql backend")
+	parentPID := flag.Int("parent-pid", 0, "exit when this process is gone (the stack runner), so nothing is left behind")
 	logLevel := flag.String("log-level", "error", "debug, info, warn or error (FerretDB warns about every unsupported command, such as endSessions)")
 	flag.Parse()
 
@@ -51,6 +53,17 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *parentPID > 0 {
+		go func() {
+			for range time.Tick(2 * time.Second) {
+				if syscall.Kill(*parentPID, 0) != nil {
+					fmt.Fprintf(os.Stderr, "ordersaga-ferretdb: parent %d is gone, stopping\n", *parentPID)
+					stop()
+					return
+				}
+			}
+		}()
+	}
 
 	f, err := ferretdb.New(cfg)
 	if err != nil {

@@ -2,7 +2,7 @@
  * The order saga's public face: its input, its state, and the signals and query operators use. Imported by
  * the workflow and by the order service's client code alike.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const ORDER_STATUSES = [
   'PENDING',
@@ -78,5 +78,12 @@ export const getOrderStateQuery = defineQuery<OrderState>('getOrderState');
 export const cancelOrderSignal = defineSignal<[DecisionInput?]>('cancelOrder');
 export const approveOrderSignal = defineSignal<[DecisionInput?]>('approveOrder');
 export const rejectOrderSignal = defineSignal<[DecisionInput?]>('rejectOrder');
+/**
+ * The same decisions as updates, which REST uses: their validators refuse what is too late (past the
+ * pivot, no longer awaiting approval), so the caller gets 409 rather than a 202 that changes nothing.
+ */
+export const cancelOrderUpdate = defineUpdate<OrderState, [DecisionInput]>('cancel');
+export const approveOrderUpdate = defineUpdate<OrderState, [DecisionInput]>('approve');
+export const rejectOrderUpdate = defineUpdate<OrderState, [DecisionInput]>('reject');
 /** After COMPENSATION_FAILED: an operator fixed the cause and asks the saga to run the compensations again. */
 export const retryCompensationSignal = defineSignal('retryCompensation');

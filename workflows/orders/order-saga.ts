@@ -32,11 +32,15 @@ import {
 } from './activity-options.js';
 import {
   approveOrderSignal,
+  approveOrderUpdate,
   cancelOrderSignal,
+  cancelOrderUpdate,
   FAILURE_REASONS,
   getOrderStateQuery,
   rejectOrderSignal,
+  rejectOrderUpdate,
   retryCompensationSignal,
+  type DecisionInput,
   type FailureReason,
   type OrderSagaInput,
   type OrderState,
@@ -59,15 +63,14 @@ type OrderChange = Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq' | 'step'>;
 const business = (reason: FailureReason) =>
   ApplicationFailure.create({ type: reason, nonRetryable: true, message: reason });
 
-function failureReasonOf(err: unknown): FailureReason | null {
+function failureTypeOf(err: unknown): string | undefined {
   const failure = err instanceof ActivityFailure ? err.cause : err;
-  if (
-    failure instanceof ApplicationFailure &&
-    (FAILURE_REASONS as readonly string[]).includes(failure.type ?? '')
-  ) {
-    return failure.type as FailureReason;
-  }
-  return null;
+  return failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined;
+}
+
+function failureReasonOf(err: unknown): FailureReason | null {
+  const type = failureTypeOf(err);
+  return type && (FAILURE_REASONS as readonly string[]).includes(type) ? (type as FailureReason) : null;
 }
 
 /** A declined charge still leaves a payment record; its id travels in the failure's details. */
@@ -91,6 +94,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   };
   let currentStep: SagaStep = 'RESERVE_INVENTORY';
   let pastPivot = false;
+  let compensating = false;
+  /** The order row was deleted (its placing request gave up): undo everything, tell nobody. */
+  let orphaned = false;
   let cancelRequested = false;
   let decision: 'approved' | 'rejected' | undefined;
   let retryRequested = false;
@@ -99,21 +105,58 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   let seq = 1;
   const nextSeq = () => ++seq;
 
-  setHandler(getOrderStateQuery, () => state);
-  setHandler(cancelOrderSignal, () => {
-    if (pastPivot || cancelRequested) return;
+  // Signals for operators (fire and forget); updates for REST, whose validators say 409 when too late.
+  const cancellable = () => !pastPivot && !compensating;
+  const cancel = () => {
+    if (!cancellable() || cancelRequested) return;
     cancelRequested = true;
     forward.cancel();
-  });
-  setHandler(approveOrderSignal, () => {
-    if (state.status === 'AWAITING_APPROVAL') decision ??= 'approved';
-  });
-  setHandler(rejectOrderSignal, () => {
-    if (state.status === 'AWAITING_APPROVAL') decision ??= 'rejected';
-  });
+  };
+  const awaitingDecision = () =>
+    state.status === 'AWAITING_APPROVAL' && decision === undefined && !cancelRequested;
+  const decide = (d: 'approved' | 'rejected') => {
+    if (awaitingDecision()) decision = d;
+  };
+  const refuse = (type: string, message: string): never => {
+    throw ApplicationFailure.create({ type, message, nonRetryable: true });
+  };
+  setHandler(getOrderStateQuery, () => state);
+  setHandler(cancelOrderSignal, cancel);
+  setHandler(approveOrderSignal, () => decide('approved'));
+  setHandler(rejectOrderSignal, () => decide('rejected'));
   setHandler(retryCompensationSignal, () => {
     retryRequested = true;
   });
+  setHandler(
+    cancelOrderUpdate,
+    (_input: DecisionInput) => {
+      cancel();
+      return state;
+    },
+    {
+      validator: (_input: DecisionInput) => {
+        if (!cancellable())
+          refuse('ORDER_NOT_CANCELLABLE', `the order is ${state.status} and past cancelling`);
+      },
+    },
+  );
+  for (const [update, d] of [
+    [approveOrderUpdate, 'approved'],
+    [rejectOrderUpdate, 'rejected'],
+  ] as const) {
+    setHandler(
+      update,
+      (_input: DecisionInput) => {
+        decide(d);
+        return state;
+      },
+      {
+        validator: (_input: DecisionInput) => {
+          if (!awaitingDecision()) refuse('ORDER_NOT_AWAITING_APPROVAL', `the order is ${state.status}`);
+        },
+      },
+    );
+  }
 
   const enter = (step: SagaStep | 'COMPENSATING' | 'DONE') => {
     if (step !== 'COMPENSATING' && step !== 'DONE') currentStep = step;
@@ -127,7 +170,17 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     if (update.status) setStatus(update.status);
     if (update.failureReason !== undefined) state.failureReason = update.failureReason;
     if (update.paymentId !== undefined) state.paymentId = update.paymentId;
-    await orders.updateOrder({ ...trace, ...update, seq: nextSeq(), step: { name: step, status, at } });
+    await write({ ...update, step: { name: step, status, at } });
+  }
+  /** Writes to the order row, in order; once the row is found gone, nothing more is written. */
+  async function write(change: Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq'>) {
+    if (orphaned) return;
+    try {
+      await orders.updateOrder({ ...trace, ...change, seq: nextSeq() });
+    } catch (err) {
+      if (failureTypeOf(err) === 'ORDER_NOT_FOUND') orphaned = true;
+      throw err;
+    }
   }
   function setStatus(status: OrderStatus) {
     state.status = status;
@@ -135,6 +188,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   }
   /** The last step: tell the customer, and only then show the terminal status, so it is the final event. */
   async function notifyAndFinish(type: NotificationType, final: OrderChange) {
+    if (orphaned) return;
     enter('NOTIFY_CUSTOMER');
     const customer = await users.getCustomer({ ...trace, userId: input.userId });
     await notifications.notifyCustomer({ ...trace, userId: input.userId, type, to: customer?.email ?? null });
@@ -159,7 +213,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       if (input.totalCents >= input.approvalThresholdCents) {
         enter('AWAIT_APPROVAL');
         setStatus('AWAITING_APPROVAL');
-        await orders.updateOrder({ ...trace, seq: nextSeq(), status: 'AWAITING_APPROVAL' });
+        await write({ status: 'AWAITING_APPROVAL' });
         const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs);
         if (!decided) throw business('APPROVAL_TIMEOUT');
         if (decision === 'rejected') throw business('APPROVAL_REJECTED');
@@ -192,15 +246,18 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   } catch (err) {
     const reason: FailureReason | null = isCancellation(err) ? 'CANCELLED_BY_USER' : failureReasonOf(err);
     const paymentId = paymentIdOf(err);
+    compensating = true;
     await CancellationScope.nonCancellable(async () => {
-      await record(currentStep, 'FAILED', paymentId ? { paymentId } : {});
+      await record(currentStep, 'FAILED', paymentId ? { paymentId } : {}).catch((e: unknown) => {
+        if (!orphaned) throw e;
+      });
       enter('COMPENSATING');
       let failures = await saga.compensate();
       while (failures.length > 0) {
         // Stay open for an operator: the order says why, and retryCompensation runs what is left again.
         state.compensationError = failures.map((f) => `${f.step}: ${f.error}`).join('; ');
         setStatus('COMPENSATION_FAILED');
-        await orders.updateOrder({ ...trace, seq: nextSeq(), status: 'COMPENSATION_FAILED' });
+        await write({ status: 'COMPENSATION_FAILED' });
         await condition(() => retryRequested);
         retryRequested = false;
         failures = await saga.compensate();

@@ -246,7 +246,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       for (const [k, v] of Object.entries(settings.dynamicConfig))
         args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
       for (const [k, v] of Object.entries(searchAttributes())) args.push('--search-attribute', `${k}=${v}`);
-      const server = startProcess('temporal', temporalCli, args, {
+      // setpriv (util-linux) asks the kernel to stop the dev server if this process dies without stopping it.
+      const [cmd, cmdArgs] = existsSync('/usr/bin/setpriv')
+        ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', '--', temporalCli, ...args]]
+        : [temporalCli, args];
+      const server = startProcess('temporal', cmd, cmdArgs, {
         env: process.env,
         cwd: ROOT,
         output: output('temporal'),

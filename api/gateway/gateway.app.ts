@@ -3,12 +3,12 @@
  * route, routes `/api/v1/*` to the owning service (passing the request id on), and serves the OpenAPI
  * document and its docs page.
  */
-import { swaggerUI } from '@hono/swagger-ui';
 import { proxy } from 'hono/proxy';
 import type { Config, ServiceName } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, type Verifier } from '../../lib/http/auth.js';
+import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 /** Most specific first: a user's orders and notifications belong to those services, not to users. */
@@ -34,8 +34,7 @@ export function createGatewayApp({ config, verify }: { config: Config; verify: V
   const auth = authenticate(verify);
   const document = buildOpenApiDocument();
 
-  app.get('/openapi.json', (c) => c.json(document));
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'OrderSaga API' }));
+  mountDocs(app, document);
 
   app.all('*', async (c, next) => {
     const path = c.req.path;

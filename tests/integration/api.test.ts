@@ -68,7 +68,16 @@ describe('envelope and request ids', () => {
     );
     const docs = await fetch(new URL('/docs', stack().gateway));
     expect(docs.status).toBe(200);
-    expect(await docs.text()).toContain('/openapi.json');
+    const page = await docs.text();
+    expect(page).toContain('/openapi.json');
+    // The page's assets are served by the gateway itself, not fetched from a CDN.
+    const assets = [...page.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets).toEqual(expect.arrayContaining(['/docs/assets/swagger-ui-dist/swagger-ui-bundle.js']));
+    for (const asset of assets) {
+      const res = await fetch(new URL(asset, stack().gateway));
+      expect(res.status, asset).toBe(200);
+      expect((await res.text()).length, asset).toBeGreaterThan(1000);
+    }
   });
 });
 

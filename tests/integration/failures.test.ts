@@ -9,10 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Managed } from '../../scripts/processes.js';
 import {
-  adminToken,
+  actors,
   call,
   errorOf,
-  newCustomer,
   newProduct,
   placeOrder,
   stack,
@@ -27,8 +26,7 @@ let customer: Customer;
 const extra: Managed[] = [];
 
 beforeAll(async () => {
-  admin = await adminToken();
-  customer = await newCustomer();
+  ({ admin, customer } = await actors());
 });
 
 afterEach(async () => {

@@ -3,23 +3,14 @@
  * and each service's own store says the same as the API.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminToken,
-  call,
-  newCustomer,
-  newProduct,
-  placeOrder,
-  waitForOrder,
-  type Customer,
-} from '../support/client.js';
+import { actors, call, newProduct, placeOrder, waitForOrder, type Customer } from '../support/client.js';
 import { listWorkflows, productDoc, redisKeys, sql, temporal } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
 
 beforeAll(async () => {
-  admin = await adminToken();
-  customer = await newCustomer();
+  ({ admin, customer } = await actors());
 });
 
 describe('order saga', () => {

@@ -1,10 +1,9 @@
 /** Steering orders: cancel, approval over the threshold, and the same signals from the temporal CLI. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  adminToken,
+  actors,
   call,
   errorOf,
-  newCustomer,
   newProduct,
   placeOrder,
   waitForOrder,
@@ -16,8 +15,7 @@ let admin: string;
 let customer: Customer;
 
 beforeAll(async () => {
-  admin = await adminToken();
-  customer = await newCustomer();
+  ({ admin, customer } = await actors());
 });
 
 /** An order over APPROVAL_THRESHOLD_CENTS (100000 in the tests), parked in AWAITING_APPROVAL. */

@@ -113,3 +113,9 @@ export async function waitForOrder(
 }
 
 export const errorOf = (res: Answer) => (res.body as { error?: { code: string } }).error?.code;
+
+/** The usual cast of an integration test: an admin's token and a fresh customer. */
+export async function actors(): Promise<{ admin: string; customer: Customer }> {
+  const [admin, customer] = await Promise.all([adminToken(), newCustomer()]);
+  return { admin, customer };
+}

@@ -68,6 +68,8 @@ const schema = z.object({
 
   APPROVAL_THRESHOLD_CENTS: z.coerce.number().int().min(0).default(100_000),
   APPROVAL_TIMEOUT: duration.default(86_400_000),
+  /** Attempts of each compensation before an order is COMPENSATION_FAILED and waits for an operator. */
+  COMPENSATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
   /** The simulated card processor's delay for `tok_slow`; longer than the charge activity's first timeout. */
   PAYMENT_SLOW_DELAY: duration.default(8_000),
   /** Set by the local stack runner: a child exits when that process is gone, so nothing is orphaned. */

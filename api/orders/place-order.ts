@@ -56,6 +56,7 @@ export async function placeOrder(
     payment: req.body.payment,
     approvalThresholdCents: config.APPROVAL_THRESHOLD_CENTS,
     approvalTimeoutMs: config.APPROVAL_TIMEOUT,
+    compensationMaxAttempts: config.COMPENSATION_MAX_ATTEMPTS,
     requestId: req.requestId,
   });
 

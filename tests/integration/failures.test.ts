@@ -19,7 +19,7 @@ import {
   type Customer,
 } from '../support/client.js';
 import { startRole, stopProcess } from '../support/processes.js';
-import { productDoc, redisKeys, sql, temporal } from '../support/stores.js';
+import { listWorkflows, productDoc, redisKeys, sql, temporal } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -140,6 +140,74 @@ describe('an order row gone under its saga', () => {
     expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
     expect(await sql('payments', 'select 1 from payments where order_id = $1', [orderId])).toEqual([]);
     expect(await redisKeys(`notification:${orderId}:*`)).toEqual([]);
+  });
+});
+
+describe('a compensation that keeps failing', () => {
+  it('leaves the order COMPENSATION_FAILED, open and saying why, until an operator has it retried', async () => {
+    const product = await newProduct(admin, { priceCents: 60_000, stock: 5 });
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 2 }], 'tok_visa');
+    const orderId = placed.body.data.id as string;
+    await waitForOrder(customer.token, orderId, (o) => o.status === 'AWAITING_APPROVAL');
+
+    // The payments database loses its table: the charge keeps failing (and retrying), so does the refund.
+    await sql('payments', 'alter table payments rename to payments_unavailable');
+    try {
+      expect((await call('POST', `/api/v1/orders/${orderId}/approve`, { token: admin })).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await call('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token })).status).toBe(
+        202,
+      );
+      const stuck = await waitForOrder(customer.token, orderId, (o) => o.status === 'COMPENSATION_FAILED');
+      expect(stuck.steps).toContainEqual(
+        expect.objectContaining({ name: 'RESERVE_INVENTORY', status: 'COMPENSATED' }),
+      );
+      expect(stuck.steps).not.toContainEqual(
+        expect.objectContaining({ name: 'CHARGE_PAYMENT', status: 'COMPENSATED' }),
+      );
+      // What could be undone was: the stock is back.
+      expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+      // Operators see it and why; the workflow stays open for them.
+      const ids = await listWorkflows(
+        `OrderStatus='COMPENSATION_FAILED' AND OrderId='${orderId}'`,
+        (w) => w.length > 0,
+      );
+      expect(ids).toEqual([`order-${orderId}`]);
+      const state = JSON.parse(
+        await temporal(
+          'workflow',
+          'query',
+          '--workflow-id',
+          `order-${orderId}`,
+          '--name',
+          'getOrderState',
+          '--output',
+          'json',
+        ),
+      );
+      expect(JSON.stringify(state)).toMatch(/CHARGE_PAYMENT: .*payments/);
+      const described = JSON.parse(
+        await temporal('workflow', 'describe', '--workflow-id', `order-${orderId}`, '--output', 'json'),
+      );
+      expect(JSON.stringify(described.workflowExecutionInfo.status)).toContain('RUNNING');
+      expect((await call('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token })).status).toBe(
+        409,
+      );
+    } finally {
+      await sql('payments', 'alter table payments_unavailable rename to payments');
+    }
+
+    // The cause is fixed; the operator asks for the compensations again.
+    await temporal('workflow', 'signal', '--workflow-id', `order-${orderId}`, '--name', 'retryCompensation');
+    const done = await waitForOrder(customer.token, orderId);
+    expect(done).toMatchObject({ status: 'CANCELLED', failureReason: 'CANCELLED_BY_USER' });
+    expect(done.steps).toContainEqual(
+      expect.objectContaining({ name: 'CHARGE_PAYMENT', status: 'COMPENSATED' }),
+    );
+    expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
+      { status: 'VOIDED' },
+    ]);
+    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
   });
 });
 

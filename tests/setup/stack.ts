@@ -94,6 +94,8 @@ export default async function setup(project: TestProject) {
     ADMIN_PASSWORD: admin.password,
     APPROVAL_THRESHOLD_CENTS: '100000',
     PAYMENT_SLOW_DELAY: '7s',
+    // Fewer attempts than in production, so a compensation that keeps failing is reported within seconds.
+    COMPENSATION_MAX_ATTEMPTS: '3',
   };
   const stack = await startStack({
     dataDir,

@@ -9,8 +9,11 @@ import { TASK_QUEUES } from '../../lib/temporal-names.js';
 /** Forward steps retry until the infrastructure comes back; an operator sees the pending activity. */
 const forwardRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
 
-/** Compensations get their own, bounded policy: one that still fails is reported (COMPENSATION_FAILED). */
-export const COMPENSATION_RETRY = { ...forwardRetry, maximumAttempts: 10 } as const;
+/**
+ * Compensations get their own, bounded policy: one that still fails is reported (COMPENSATION_FAILED).
+ * The number of attempts comes with the saga's input (COMPENSATION_MAX_ATTEMPTS), this by default.
+ */
+export const DEFAULT_COMPENSATION_ATTEMPTS = 10;
 
 const forward = (taskQueue: string, startToCloseTimeout: Duration): ActivityOptions => ({
   taskQueue,
@@ -25,7 +28,7 @@ export const ORDER_OPTIONS = forward(TASK_QUEUES.orders, '10s');
 export const USER_OPTIONS = forward(TASK_QUEUES.users, '10s');
 export const NOTIFICATION_OPTIONS = forward(TASK_QUEUES.notifications, '10s');
 
-export const compensation = (options: ActivityOptions): ActivityOptions => ({
+export const compensation = (options: ActivityOptions, maximumAttempts: number): ActivityOptions => ({
   ...options,
-  retry: COMPENSATION_RETRY,
+  retry: { ...forwardRetry, maximumAttempts },
 });

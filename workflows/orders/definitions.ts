@@ -50,6 +50,8 @@ export interface OrderSagaInput {
   payment: { method: 'card'; token: string };
   approvalThresholdCents: number;
   approvalTimeoutMs: number;
+  /** Attempts of each compensation before the order is COMPENSATION_FAILED (absent in old histories: 10). */
+  compensationMaxAttempts?: number;
   /** The X-Request-ID of the request that placed the order, carried into every activity's logs. */
   requestId: string;
 }

@@ -24,6 +24,7 @@ import { SA } from '../../lib/temporal-names.js';
 import { Saga } from '../saga.js';
 import {
   compensation,
+  DEFAULT_COMPENSATION_ATTEMPTS,
   INVENTORY_OPTIONS,
   NOTIFICATION_OPTIONS,
   ORDER_OPTIONS,
@@ -50,9 +51,7 @@ import {
 } from './definitions.js';
 
 const inventory = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
-const inventoryUndo = proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS));
 const payments = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
-const paymentsUndo = proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS));
 const orders = proxyActivities<OrderActivities>(ORDER_OPTIONS);
 const users = proxyActivities<UserActivities>(USER_OPTIONS);
 const notifications = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
@@ -83,6 +82,9 @@ function paymentIdOf(err: unknown): string | undefined {
 
 export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   const trace = { requestId: input.requestId, orderId: input.orderId };
+  const undoAttempts = input.compensationMaxAttempts ?? DEFAULT_COMPENSATION_ATTEMPTS;
+  const inventoryUndo = proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS, undoAttempts));
+  const paymentsUndo = proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS, undoAttempts));
   const stock = { ...trace, items: input.items.map(({ productId, quantity }) => ({ productId, quantity })) };
   const state: OrderState = {
     orderId: input.orderId,

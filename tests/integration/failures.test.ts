@@ -19,7 +19,7 @@ import {
   type Customer,
 } from '../support/client.js';
 import { startRole, stopProcess } from '../support/processes.js';
-import { listWorkflows, productDoc, redisKeys, sql, temporal } from '../support/stores.js';
+import { listWorkflows, orderState, productDoc, redisKeys, sql, temporal } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -173,18 +173,7 @@ describe('a compensation that keeps failing', () => {
         (w) => w.length > 0,
       );
       expect(ids).toEqual([`order-${orderId}`]);
-      const state = JSON.parse(
-        await temporal(
-          'workflow',
-          'query',
-          '--workflow-id',
-          `order-${orderId}`,
-          '--name',
-          'getOrderState',
-          '--output',
-          'json',
-        ),
-      );
+      const state = await orderState(orderId);
       expect(JSON.stringify(state)).toMatch(/CHARGE_PAYMENT: .*payments/);
       const described = JSON.parse(
         await temporal('workflow', 'describe', '--workflow-id', `order-${orderId}`, '--output', 'json'),

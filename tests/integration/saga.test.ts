@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { actors, call, newProduct, placeOrder, waitForOrder, type Customer } from '../support/client.js';
-import { listWorkflows, productDoc, redisKeys, sql, temporal } from '../support/stores.js';
+import { listWorkflows, orderState, productDoc, redisKeys, sql } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -86,18 +86,7 @@ describe('order saga', () => {
       ids.includes(`order-${orderId}`),
     );
     expect(byStatus).toContain(`order-${orderId}`);
-    const state = JSON.parse(
-      await temporal(
-        'workflow',
-        'query',
-        '--workflow-id',
-        `order-${orderId}`,
-        '--name',
-        'getOrderState',
-        '--output',
-        'json',
-      ),
-    );
+    const state = await orderState(orderId);
     expect(JSON.stringify(state)).toContain('"status":"COMPLETED"');
   });
 

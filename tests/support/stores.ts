@@ -78,3 +78,19 @@ export async function listWorkflows(
   }
   return ids;
 }
+
+/** `temporal workflow query … --name getOrderState`, as an operator would ask the saga for its state. */
+export async function orderState(orderId: string): Promise<unknown> {
+  return JSON.parse(
+    await temporal(
+      'workflow',
+      'query',
+      '--workflow-id',
+      `order-${orderId}`,
+      '--name',
+      'getOrderState',
+      '--output',
+      'json',
+    ),
+  );
+}

@@ -3,7 +3,15 @@
  * and each service's own store says the same as the API.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { actors, call, newProduct, placeOrder, waitForOrder, type Customer } from '../support/client.js';
+import {
+  actors,
+  call,
+  newProduct,
+  placeOrder,
+  stepsOf,
+  waitForOrder,
+  type Customer,
+} from '../support/client.js';
 import { listWorkflows, orderState, productDoc, redisKeys, sql } from '../support/stores.js';
 
 let admin: string;
@@ -32,7 +40,7 @@ describe('order saga', () => {
     const order = await waitForOrder(customer.token, orderId);
     expect(order.status).toBe('COMPLETED');
     expect(order.failureReason).toBeNull();
-    expect(order.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+    expect(stepsOf(order)).toEqual([
       'RESERVE_INVENTORY:COMPLETED',
       'CHARGE_PAYMENT:COMPLETED',
       'CONFIRM_ORDER:COMPLETED',
@@ -98,7 +106,7 @@ describe('order saga', () => {
 
     const order = await waitForOrder(customer.token, orderId);
     expect(order).toMatchObject({ status: 'CANCELLED', failureReason: 'PAYMENT_DECLINED' });
-    expect(order.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+    expect(stepsOf(order)).toEqual([
       'RESERVE_INVENTORY:COMPLETED',
       'CHARGE_PAYMENT:FAILED',
       'CHARGE_PAYMENT:COMPENSATED',

@@ -7,6 +7,7 @@ import {
   newProduct,
   placeOrder,
   waitForOrder,
+  stepsOf,
   type Customer,
 } from '../support/client.js';
 import { listWorkflows, productDoc, sql, temporal } from '../support/stores.js';
@@ -117,7 +118,7 @@ describe('approval and cancellation', () => {
 
     const done = await waitForOrder(customer.token, orderId);
     expect(done).toMatchObject({ status: 'CANCELLED', failureReason: 'CANCELLED_BY_USER' });
-    expect(done.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+    expect(stepsOf(done)).toEqual([
       'RESERVE_INVENTORY:COMPLETED',
       'CHARGE_PAYMENT:FAILED',
       'CHARGE_PAYMENT:COMPENSATED',

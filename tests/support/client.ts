@@ -119,3 +119,7 @@ export async function actors(): Promise<{ admin: string; customer: Customer }> {
   const [admin, customer] = await Promise.all([adminToken(), newCustomer()]);
   return { admin, customer };
 }
+
+/** An order's saga steps as `NAME:STATUS`, in the order they happened. */
+export const stepsOf = (order: { steps: { name: string; status: string }[] }) =>
+  order.steps.map((s) => `${s.name}:${s.status}`);

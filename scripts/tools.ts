@@ -108,7 +108,8 @@ const FERRETDB_SOURCE = fileURLToPath(new URL('../tools/ferretdb/', import.meta.
 /** Our FerretDB wrapper; the cache key includes its source, so an edit rebuilds it. */
 export async function ensureFerretDb(say: (msg: string) => void): Promise<string> {
   const hash = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(FERRETDB_SOURCE, f)));
+  for (const f of ['go.mod', 'go.sum', 'main.go', 'serialize.go'])
+    hash.update(readFileSync(join(FERRETDB_SOURCE, f)));
   const dir = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}-${hash.digest('hex').slice(0, 12)}`);
   const cached = join(dir, 'ordersaga-ferretdb');
   if (isExecutable(cached)) return cached;

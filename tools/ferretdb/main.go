@@ -1,7 +1,9 @@
 // Command ordersaga-ferretdb serves the MongoDB wire protocol on top of SQLite
 // (or PostgreSQL) by embedding FerretDB. The stock ferretdb binary built with
 // `go install` panics at start (its version check needs a generated file), so
-// the project builds this small wrapper instead.
+// the project builds this small wrapper instead. Clients reach FerretDB through
+// a proxy that serializes write commands per collection (serialize.go), so that
+// single-document updates are atomic as they are on MongoDB.
 package main
 
 import (
@@ -10,8 +12,11 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,8 +36,15 @@ func main() {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		log.Fatalf("ordersaga-ferretdb: bad -log-level: %v", err)
 	}
+	// FerretDB itself listens on a private Unix socket; clients reach it through the write serializer.
+	sockDir, err := os.MkdirTemp("", "ordersaga-ferretdb-")
+	if err != nil {
+		log.Fatalf("ordersaga-ferretdb: %v", err)
+	}
+	defer os.RemoveAll(sockDir)
+	socket := filepath.Join(sockDir, "ferretdb.sock")
 	cfg := &ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Listener: ferretdb.ListenerConfig{Unix: socket},
 		Handler:  *handler,
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
@@ -69,8 +81,24 @@ func main() {
 	if err != nil {
 		log.Fatalf("ordersaga-ferretdb: %v", err)
 	}
-	fmt.Fprintf(os.Stderr, "ordersaga-ferretdb: serving MongoDB wire protocol on %s (%s)\n", *listen, *handler)
-	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatalf("ordersaga-ferretdb: %v", err)
+	}
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	ran := make(chan error, 1)
+	go func() { ran <- f.Run(ctx) }()
+	s := &serializer{locks: map[string]*sync.Mutex{}}
+	go func() {
+		if err := s.serve(ln, func() (net.Conn, error) { return net.Dial("unix", socket) }); err != nil && ctx.Err() == nil {
+			log.Fatalf("ordersaga-ferretdb: %v", err)
+		}
+	}()
+	fmt.Fprintf(os.Stderr, "ordersaga-ferretdb: serving MongoDB wire protocol on %s (%s, writes serialized per collection)\n", *listen, *handler)
+	if err := <-ran; err != nil && ctx.Err() == nil {
 		log.Fatalf("ordersaga-ferretdb: %v", err)
 	}
 }

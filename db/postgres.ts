@@ -4,8 +4,14 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 
-export const PG_DATABASES = ['users', 'orders', 'payments'] as const;
-export type PgDatabaseName = (typeof PG_DATABASES)[number];
+/** Each PostgreSQL database and the folder of `db/` that holds its schema and migrations. */
+export const PG_DATABASES = {
+  users: 'users',
+  orders: 'orders',
+  payments: 'payments',
+  inventory: 'products',
+} as const;
+export type PgDatabaseName = keyof typeof PG_DATABASES;
 
 export function createPool(url: string, name: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 10, application_name: `ordersaga-${name}` });
@@ -46,7 +52,7 @@ export async function migrateDatabase(name: PgDatabaseName, url: string): Promis
   await ensureDatabase(url);
   const pool = createPool(url, `migrate-${name}`);
   try {
-    const migrationsFolder = fileURLToPath(new URL(`./${name}/migrations`, import.meta.url));
+    const migrationsFolder = fileURLToPath(new URL(`./${PG_DATABASES[name]}/migrations`, import.meta.url));
     await migrate(drizzle(pool), { migrationsFolder, migrationsSchema: 'drizzle' });
   } finally {
     await pool.end();

@@ -47,6 +47,8 @@ const schema = z.object({
   DATABASE_URL_USERS: url.default('postgres://postgres@127.0.0.1:5432/users'),
   DATABASE_URL_ORDERS: url.default('postgres://postgres@127.0.0.1:5432/orders'),
   DATABASE_URL_PAYMENTS: url.default('postgres://postgres@127.0.0.1:5432/payments'),
+  /** The product service's inventory (stock, holds, reservations); the catalog stays in MongoDB. */
+  DATABASE_URL_INVENTORY: url.default('postgres://postgres@127.0.0.1:5432/inventory'),
   MONGO_URL: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URL')

@@ -1,8 +1,10 @@
 /** Migrations for the three PostgreSQL databases, and the idempotent seed: the admin and demo products. */
 import { eq } from 'drizzle-orm';
 import { createUser } from '../api/users/users.app.js';
-import { insertProduct } from '../api/products/products.app.js';
+import { createProductStore } from '../api/products/product-store.js';
 import { catalogCollections, ensureCatalogIndexes } from '../db/products/collections.js';
+import { createInventory } from '../db/products/inventory.js';
+import * as inventorySchema from '../db/products/schema.js';
 import { createDb, migrateDatabase } from '../db/postgres.js';
 import * as usersSchema from '../db/users/schema.js';
 import type { Config } from '../lib/config.js';
@@ -14,6 +16,7 @@ export async function migrateAll(config: Config): Promise<void> {
   await migrateDatabase('users', config.DATABASE_URL_USERS);
   await migrateDatabase('orders', config.DATABASE_URL_ORDERS);
   await migrateDatabase('payments', config.DATABASE_URL_PAYMENTS);
+  await migrateDatabase('inventory', config.DATABASE_URL_INVENTORY);
 }
 
 export const DEMO_PRODUCTS = [
@@ -61,14 +64,21 @@ export async function seed(config: Config, logger: Logger): Promise<void> {
     await pg.close();
   }
   const db = await mongo(config.MONGO_URL);
+  const inventoryPg = postgres('seed', config.DATABASE_URL_INVENTORY);
   try {
     const catalog = catalogCollections(db.client);
     await ensureCatalogIndexes(catalog);
+    const inventory = createInventory(createDb(inventoryPg.client, inventorySchema));
+    const adopted = await inventory.adoptCatalogStock(catalog);
+    if (adopted > 0)
+      logger.info({ products: adopted }, 'stock moved from the catalog to the inventory database');
+    const store = createProductStore({ catalog, inventory });
     for (const p of DEMO_PRODUCTS) {
-      const created = await insertProduct(catalog, { ...p, currency: 'USD' }).catch(ignoreTaken('SKU_TAKEN'));
+      const created = await store.insert({ ...p, currency: 'USD' }).catch(ignoreTaken('SKU_TAKEN'));
       if (created) logger.info({ sku: p.sku }, 'demo product created');
     }
   } finally {
     await db.close();
+    await inventoryPg.close();
   }
 }

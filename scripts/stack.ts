@@ -101,7 +101,7 @@ export async function ensurePostgres(url: string, say: (m: string) => void) {
     if (await probe()) return;
   }
   throw new MissingComponentError(
-    `PostgreSQL is not reachable at ${new URL(url).host}: start it, or point DATABASE_URL_USERS, DATABASE_URL_ORDERS and DATABASE_URL_PAYMENTS at one`,
+    `PostgreSQL is not reachable at ${new URL(url).host}: start it, or point DATABASE_URL_USERS, DATABASE_URL_ORDERS, DATABASE_URL_PAYMENTS and DATABASE_URL_INVENTORY at one`,
   );
 }
 

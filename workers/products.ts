@@ -1,12 +1,12 @@
 import { createProductActivities } from '../activities/products.js';
-import { catalogCollections } from '../db/products/collections.js';
-import { mongo } from '../lib/resources.js';
+import { createDb } from '../db/postgres.js';
+import { createInventory } from '../db/products/inventory.js';
+import * as inventorySchema from '../db/products/schema.js';
+import { postgres } from '../lib/resources.js';
 import type { WorkerSetup } from './run.js';
 
 export const productsWorker: WorkerSetup = async ({ config, logger }) => {
-  const db = await mongo(config.MONGO_URL);
-  return {
-    activities: createProductActivities({ catalog: catalogCollections(db.client), logger }),
-    resources: [db],
-  };
+  const pg = postgres('inventory-worker', config.DATABASE_URL_INVENTORY);
+  const inventory = createInventory(createDb(pg.client, inventorySchema));
+  return { activities: createProductActivities({ inventory, logger }), resources: [pg] };
 };

@@ -1,6 +1,7 @@
 /**
- * The catalog's MongoDB collections and their indexes, created at start. Only what both MongoDB and
- * FerretDB support is used: single-document conditional updates, unique indexes, $regex.
+ * The catalog's MongoDB collection and its indexes, created at start. Only what both MongoDB and FerretDB
+ * support is used: inserts, unique indexes, $set, $regex. Stock counts are not here but in PostgreSQL
+ * (schema.ts): FerretDB v1 does not apply concurrent updates of one document atomically.
  */
 import type { Collection, Db } from 'mongodb';
 
@@ -12,33 +13,17 @@ export interface ProductDoc {
   category: string | null;
   priceCents: number;
   currency: string;
-  /** Units available to reserve. */
-  stock: number;
-  /** Units held by orders in flight. */
-  reserved: number;
-  /** orderId → quantity held for it; the key makes reserve, commit and release idempotent per order. */
-  holds: Record<string, number>;
   createdAt: Date;
-  updatedAt: Date;
-}
-
-/** One document per order's reservation: its state guards against a late retry undoing a release. */
-export interface ReservationDoc {
-  _id: string; // the order id
-  status: 'RESERVING' | 'RESERVED' | 'COMMITTED' | 'RELEASED';
-  items: { productId: string; quantity: number }[];
   updatedAt: Date;
 }
 
 export interface CatalogCollections {
   products: Collection<ProductDoc>;
-  reservations: Collection<ReservationDoc>;
 }
 
 export function catalogCollections(db: Db): CatalogCollections {
   return {
     products: db.collection<ProductDoc>('products'),
-    reservations: db.collection<ReservationDoc>('reservations'),
   };
 }
 

@@ -1,41 +1,53 @@
 /**
  * Activities under the interleavings Temporal allows: a late attempt that overlaps its own compensation.
- * The activities run against the stack's real FerretDB and PostgreSQL; only the activity context (attempt
- * number, logger fields) comes from the SDK's MockActivityEnvironment.
+ * The activities run against the stack's real PostgreSQL; only the activity context (attempt number, logger
+ * fields) comes from the SDK's MockActivityEnvironment.
  */
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { MongoClient } from 'mongodb';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderActivities } from '../../activities/orders.js';
 import { createPaymentActivities } from '../../activities/payments.js';
-import * as ordersSchema from '../../db/orders/schema.js';
 import { createProductActivities } from '../../activities/products.js';
+import * as ordersSchema from '../../db/orders/schema.js';
 import * as paymentsSchema from '../../db/payments/schema.js';
-import { catalogCollections, type CatalogCollections } from '../../db/products/collections.js';
 import { createDb, createPool } from '../../db/postgres.js';
+import { createInventory } from '../../db/products/inventory.js';
+import * as inventorySchema from '../../db/products/schema.js';
 import { createLogger } from '../../lib/logger.js';
-import { adminToken, newProduct, stack } from '../support/client.js';
-import { productDoc, sql } from '../support/stores.js';
+import { adminToken, newProduct, stack, waitUntil } from '../support/client.js';
+import { reservationOf, sql, stockOf } from '../support/stores.js';
 
 const logger = createLogger('activities-test', 'silent');
-let mongo: MongoClient;
-let catalog: CatalogCollections;
+let inventoryPool: pg.Pool;
 let admin: string;
 
 beforeAll(async () => {
-  mongo = new MongoClient(stack().mongoUrl);
-  await mongo.connect();
-  catalog = catalogCollections(mongo.db());
+  inventoryPool = createPool(stack().databaseUrls.inventory, 'activities-test');
   admin = await adminToken();
 });
 
 afterAll(async () => {
-  await mongo.close();
+  await inventoryPool.end();
 });
 
 const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, attempt: number, ...args: A) =>
   new MockActivityEnvironment({ attempt }).run(fn, ...args);
+
+const inventoryActivities = () =>
+  createProductActivities({ inventory: createInventory(createDb(inventoryPool, inventorySchema)), logger });
+
+/** Sessions of this test's pool that wait for a lock: observable proof that a step is parked where we want. */
+const waitingOnLocks = async () =>
+  Number(
+    (
+      await sql<{ n: string }>(
+        'inventory',
+        "select count(*) as n from pg_stat_activity where application_name = 'ordersaga-activities-test' and wait_event_type = 'Lock'",
+      )
+    )[0]!.n,
+  );
 
 describe('inventory', () => {
   it('gives back what a late reserve attempt holds when the release ran while it was in flight', async () => {
@@ -45,30 +57,30 @@ describe('inventory', () => {
       requestId: 'test',
       items: [{ productId: product.id, quantity: 2 }],
     };
-    const plain = createProductActivities({ catalog, logger });
-    // The release runs just before the late attempt writes its hold (after it found the reservation open).
-    let released = false;
-    const products = new Proxy(catalog.products, {
-      get(target, prop, receiver) {
-        if (prop !== 'updateOne') return Reflect.get(target, prop, receiver) as unknown;
-        return async (...args: Parameters<typeof target.updateOne>) => {
-          if (!released) {
-            released = true;
-            await run(plain.releaseInventory, 1, input);
-          }
-          return target.updateOne(...args);
-        };
-      },
-    });
-    const late = createProductActivities({ catalog: { ...catalog, products }, logger });
-    await expect(run(late.reserveInventory, 2, input)).rejects.toMatchObject({
-      type: 'RESERVATION_RELEASED',
-    });
-    expect(released).toBe(true);
-    const doc = await productDoc(product.id);
-    expect(doc).toMatchObject({ stock: 5, reserved: 0 });
-    expect(doc?.holds?.[input.orderId]).toBeUndefined();
-    expect(await catalog.reservations.findOne({ _id: input.orderId })).toMatchObject({ status: 'RELEASED' });
+    const a = inventoryActivities();
+    // Another session locks the product's row: the reserve attempt parks inside its transaction, after
+    // claiming the reservation; the release parks behind the reserve's claim.
+    const blocker = new pg.Client({ connectionString: stack().databaseUrls.inventory });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select 1 from inventory where product_id = $1 for update', [product.id]);
+      const reserving = run(a.reserveInventory, 2, input);
+      await waitUntil(async () => (await waitingOnLocks()) === 1);
+      const releasing = run(a.releaseInventory, 1, input);
+      await waitUntil(async () => (await waitingOnLocks()) === 2);
+      await blocker.query('commit');
+      await reserving;
+      await releasing;
+    } finally {
+      await blocker.end();
+    }
+    const row = await stockOf(product.id);
+    expect(row).toMatchObject({ stock: 5, reserved: 0, sold: 0, holds: {} });
+    expect(await reservationOf(input.orderId)).toBe('RELEASED');
+    // A still later attempt holds nothing.
+    await expect(run(a.reserveInventory, 3, input)).rejects.toMatchObject({ type: 'RESERVATION_RELEASED' });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0, holds: {} });
   });
 
   it('reserves once however often it is retried, and releases once however often compensated', async () => {
@@ -78,15 +90,75 @@ describe('inventory', () => {
       requestId: 'test',
       items: [{ productId: product.id, quantity: 2 }],
     };
-    const a = createProductActivities({ catalog, logger });
+    const a = inventoryActivities();
     await run(a.reserveInventory, 1, input);
     await run(a.reserveInventory, 2, input);
-    expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 2 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 3, reserved: 2, holds: { [input.orderId]: 2 } });
     await run(a.releaseInventory, 1, input);
     await run(a.releaseInventory, 2, input);
-    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0, holds: {} });
     await expect(run(a.reserveInventory, 3, input)).rejects.toMatchObject({ type: 'RESERVATION_RELEASED' });
-    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0, holds: {} });
+  });
+
+  it('commits once, and a release after the commit gives nothing back', async () => {
+    const product = await newProduct(admin, { stock: 5 });
+    const input = {
+      orderId: randomUUID(),
+      requestId: 'test',
+      items: [{ productId: product.id, quantity: 3 }],
+    };
+    const a = inventoryActivities();
+    await run(a.reserveInventory, 1, input);
+    await run(a.commitInventory, 1, input);
+    await run(a.commitInventory, 2, input);
+    await run(a.releaseInventory, 1, input);
+    expect(await stockOf(product.id)).toMatchObject({ stock: 2, reserved: 0, sold: 3, holds: {} });
+    expect(await reservationOf(input.orderId)).toBe('COMMITTED');
+  });
+
+  it('holds all items or none: the second product short rolls back the hold on the first', async () => {
+    const [first, second] = [await newProduct(admin, { stock: 4 }), await newProduct(admin, { stock: 1 })];
+    const input = {
+      orderId: randomUUID(),
+      requestId: 'test',
+      items: [
+        { productId: first.id, quantity: 2 },
+        { productId: second.id, quantity: 2 },
+      ],
+    };
+    await expect(run(inventoryActivities().reserveInventory, 1, input)).rejects.toMatchObject({
+      type: 'OUT_OF_STOCK',
+    });
+    expect(await stockOf(first.id)).toMatchObject({ stock: 4, reserved: 0, holds: {} });
+    expect(await stockOf(second.id)).toMatchObject({ stock: 1, reserved: 0, holds: {} });
+    expect(await reservationOf(input.orderId)).toBeNull();
+  });
+
+  it('keeps the counts exact when many orders reserve, commit and release one product at once', async () => {
+    const product = await newProduct(admin, { stock: 100 });
+    const a = inventoryActivities();
+    const orders = Array.from({ length: 60 }, (_, i) => ({
+      orderId: randomUUID(),
+      requestId: 'test',
+      items: [{ productId: product.id, quantity: 1 + (i % 3) }],
+    }));
+    // Every order reserves; a third commit, a third release, a third release twice, all concurrently.
+    const outcomes = await Promise.all(
+      orders.map(async (input, i) => {
+        try {
+          await run(a.reserveInventory, 1, input);
+        } catch {
+          return 'out-of-stock';
+        }
+        if (i % 3 === 0) await run(a.commitInventory, 1, input);
+        else await Promise.all([run(a.releaseInventory, 1, input), run(a.releaseInventory, 2, input)]);
+        return i % 3 === 0 ? 'sold' : 'released';
+      }),
+    );
+    const sold = orders.reduce((n, o, i) => n + (outcomes[i] === 'sold' ? o.items[0]!.quantity : 0), 0);
+    const row = await stockOf(product.id);
+    expect(row).toEqual({ stock: 100 - sold, reserved: 0, sold, holds: {} });
   });
 });
 

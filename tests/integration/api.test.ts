@@ -13,7 +13,7 @@ import {
   type Customer,
   waitForOrder,
 } from '../support/client.js';
-import { listWorkflows, productDoc, sql } from '../support/stores.js';
+import { listWorkflows, stockOf, sql } from '../support/stores.js';
 
 let admin: string;
 let alice: Customer;
@@ -302,6 +302,6 @@ describe('conflicts and business rules', () => {
     expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
       { status: 'CAPTURED' },
     ]);
-    expect(await productDoc(product.id)).toMatchObject({ stock: 8, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 8, reserved: 0 });
   });
 });

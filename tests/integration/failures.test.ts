@@ -19,7 +19,7 @@ import {
   type Customer,
 } from '../support/client.js';
 import { startRole, stopProcess } from '../support/processes.js';
-import { listWorkflows, orderState, productDoc, redisKeys, sql, temporal } from '../support/stores.js';
+import { listWorkflows, orderState, stockOf, redisKeys, sql, temporal } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -96,13 +96,13 @@ describe('a service down', () => {
         key,
       ]),
     ).toEqual([]);
-    expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 3, reserved: 0 });
 
     // The caller retries with the same key through the real stack: one order, one saga.
     const retried = await placeOrder(customer, body.items, 'tok_visa', key);
     expect(retried.status).toBe(202);
     expect((await waitForOrder(customer.token, retried.body.data.id)).status).toBe('COMPLETED');
-    expect(await productDoc(product.id)).toMatchObject({ stock: 2, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 2, reserved: 0 });
   });
 });
 
@@ -137,7 +137,7 @@ describe('an order row gone under its saga', () => {
     } finally {
       await connection.close();
     }
-    expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 3, reserved: 0 });
     expect(await sql('payments', 'select 1 from payments where order_id = $1', [orderId])).toEqual([]);
     expect(await redisKeys(`notification:${orderId}:*`)).toEqual([]);
   });
@@ -166,7 +166,7 @@ describe('a compensation that keeps failing', () => {
         expect.objectContaining({ name: 'CHARGE_PAYMENT', status: 'COMPENSATED' }),
       );
       // What could be undone was: the stock is back.
-      expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+      expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0 });
       // Operators see it and why; the workflow stays open for them.
       const ids = await listWorkflows(
         `OrderStatus='COMPENSATION_FAILED' AND OrderId='${orderId}'`,
@@ -196,7 +196,7 @@ describe('a compensation that keeps failing', () => {
     expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
       { status: 'VOIDED' },
     ]);
-    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0 });
   });
 });
 
@@ -239,7 +239,7 @@ describe('a worker killed mid-step', () => {
       orderId,
     ]);
     expect(payments).toEqual([{ status: 'CAPTURED', attempts: 2 }]);
-    expect(await productDoc(product.id)).toMatchObject({ stock: 2, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 2, reserved: 0 });
     expect(await redisKeys(`notification:${orderId}:*`)).toEqual([`notification:${orderId}:order.confirmed`]);
     const metrics = await fetch(`http://127.0.0.1:${stack().workerMetricsBase + 4}/ready`);
     expect(metrics.status).toBe(200);

@@ -12,7 +12,7 @@ import {
   waitForOrder,
   type Customer,
 } from '../support/client.js';
-import { listWorkflows, orderState, productDoc, redisKeys, sql } from '../support/stores.js';
+import { listWorkflows, orderState, stockOf, redisKeys, sql } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -82,8 +82,8 @@ describe('order saga', () => {
       [orderId],
     );
     expect(paymentRows).toEqual([{ status: 'CAPTURED', amount_cents: '7500' }]);
-    const doc = await productDoc(product.id);
-    expect(doc).toMatchObject({ stock: 7, reserved: 0 });
+    const doc = await stockOf(product.id);
+    expect(doc).toMatchObject({ stock: 7, reserved: 0, sold: 3 });
     expect(doc?.holds?.[orderId]).toBeUndefined();
     expect(await redisKeys(`notification:${orderId}:*`)).toEqual([`notification:${orderId}:order.confirmed`]);
 
@@ -136,7 +136,7 @@ describe('order saga', () => {
         [orderId],
       ),
     ).toEqual([]);
-    const doc = await productDoc(product.id);
+    const doc = await stockOf(product.id);
     expect(doc).toMatchObject({ stock: 5, reserved: 0 });
     expect(doc?.holds?.[orderId]).toBeUndefined();
     expect(await redisKeys(`notification:${orderId}:*`)).toEqual([`notification:${orderId}:order.cancelled`]);
@@ -170,8 +170,8 @@ describe('order saga', () => {
     );
     const order = await waitForOrder(customer.token, placed.body.data.id);
     expect(order).toMatchObject({ status: 'CANCELLED', failureReason: 'OUT_OF_STOCK' });
-    expect((await productDoc(product.id))?.stock).toBe(2);
-    expect(await productDoc(other.id)).toMatchObject({ stock: 4, reserved: 0 });
+    expect((await stockOf(product.id))?.stock).toBe(2);
+    expect(await stockOf(other.id)).toMatchObject({ stock: 4, reserved: 0 });
     expect(await sql('payments', 'select 1 from payments where order_id = $1', [order.id])).toEqual([]);
   });
 

@@ -10,7 +10,7 @@ import {
   stepsOf,
   type Customer,
 } from '../support/client.js';
-import { listWorkflows, productDoc, sql, temporal } from '../support/stores.js';
+import { listWorkflows, stockOf, sql, temporal } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -29,7 +29,7 @@ async function bigOrder(cardToken = 'tok_visa') {
     placed.body.data.id,
     (o) => o.status === 'AWAITING_APPROVAL',
   );
-  expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 2 });
+  expect(await stockOf(product.id)).toMatchObject({ stock: 3, reserved: 2 });
   return { product, order };
 }
 
@@ -58,7 +58,7 @@ describe('approval and cancellation', () => {
 
     const done = await waitForOrder(customer.token, order.id);
     expect(done.status).toBe('COMPLETED');
-    expect(await productDoc(product.id)).toMatchObject({ stock: 3, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 3, reserved: 0 });
     expect(await sql('payments', 'select status from payments where order_id = $1', [order.id])).toEqual([
       { status: 'CAPTURED' },
     ]);
@@ -70,7 +70,7 @@ describe('approval and cancellation', () => {
     expect(cancelled.status).toBe(202);
     const done = await waitForOrder(customer.token, order.id);
     expect(done).toMatchObject({ status: 'CANCELLED', failureReason: 'CANCELLED_BY_USER' });
-    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0 });
     expect(await sql('payments', 'select 1 from payments where order_id = $1', [order.id])).toEqual([]);
 
     const again = await call('POST', `/api/v1/orders/${order.id}/cancel`, { token: customer.token });
@@ -92,7 +92,7 @@ describe('approval and cancellation', () => {
     );
     const done = await waitForOrder(customer.token, order.id);
     expect(done).toMatchObject({ status: 'CANCELLED', failureReason: 'APPROVAL_REJECTED' });
-    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0 });
   });
 
   it('refuses to cancel a completed order with 409 ORDER_NOT_CANCELLABLE', async () => {
@@ -130,7 +130,7 @@ describe('approval and cancellation', () => {
     expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
       { status: 'VOIDED' },
     ]);
-    expect(await productDoc(product.id)).toMatchObject({ stock: 5, reserved: 0 });
+    expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0 });
   });
 
   it('outlives tok_slow: the first charge attempt times out, the retry captures once', async () => {

@@ -18,7 +18,7 @@ export interface StackInfo {
   temporalCli: string;
   mongoUrl: string;
   redisUrl: string;
-  databaseUrls: { users: string; orders: string; payments: string };
+  databaseUrls: { users: string; orders: string; payments: string; inventory: string };
   serviceUrls: Record<string, string>;
   workerMetricsBase: number;
   admin: { email: string; password: string };
@@ -69,6 +69,7 @@ export default async function setup(project: TestProject) {
     users: `${POSTGRES}/ordersaga_test_users`,
     orders: `${POSTGRES}/ordersaga_test_orders`,
     payments: `${POSTGRES}/ordersaga_test_payments`,
+    inventory: `${POSTGRES}/ordersaga_test_inventory`,
   };
   await resetDatabases(Object.values(databaseUrls));
   const redis = new Redis(REDIS);
@@ -89,6 +90,7 @@ export default async function setup(project: TestProject) {
     DATABASE_URL_USERS: databaseUrls.users,
     DATABASE_URL_ORDERS: databaseUrls.orders,
     DATABASE_URL_PAYMENTS: databaseUrls.payments,
+    DATABASE_URL_INVENTORY: databaseUrls.inventory,
     REDIS_URL: REDIS,
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,

@@ -123,3 +123,13 @@ export async function actors(): Promise<{ admin: string; customer: Customer }> {
 /** An order's saga steps as `NAME:STATUS`, in the order they happened. */
 export const stepsOf = (order: { steps: { name: string; status: string }[] }) =>
   order.steps.map((s) => `${s.name}:${s.status}`);
+
+/** Polls `check` until it holds: tests wait on observable state, never on fixed sleeps. */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not hold within ${timeoutMs} ms`);
+}

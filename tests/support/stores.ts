@@ -2,13 +2,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Collection } from 'mongodb';
 import pg from 'pg';
-import type { ProductDoc, ReservationDoc } from '../../db/products/collections.js';
+import type { ProductDoc } from '../../db/products/collections.js';
 import { stack } from './client.js';
 
 export async function sql<T = any>(
-  db: 'users' | 'orders' | 'payments',
+  db: 'users' | 'orders' | 'payments' | 'inventory',
   text: string,
   params: unknown[] = [],
 ): Promise<T[]> {
@@ -21,22 +21,49 @@ export async function sql<T = any>(
   }
 }
 
-export async function catalog<T>(fn: (c: { products: any; reservations: any }) => Promise<T>): Promise<T> {
+export async function catalog<T>(fn: (c: { products: Collection<ProductDoc> }) => Promise<T>): Promise<T> {
   const client = new MongoClient(stack().mongoUrl);
   await client.connect();
   try {
-    const db = client.db();
-    return await fn({
-      products: db.collection<ProductDoc>('products'),
-      reservations: db.collection<ReservationDoc>('reservations'),
-    });
+    return await fn({ products: client.db().collection<ProductDoc>('products') });
   } finally {
     await client.close();
   }
 }
 
-export const productDoc = (id: string) =>
-  catalog((c) => c.products.findOne({ _id: id }) as Promise<ProductDoc | null>);
+export interface StockRow {
+  stock: number;
+  reserved: number;
+  sold: number;
+  /** orderId → quantity this product holds for orders in flight. */
+  holds: Record<string, number>;
+}
+
+/** A product's row in the inventory database, with the holds on it, read directly. */
+export async function stockOf(productId: string): Promise<StockRow | null> {
+  const [row] = await sql<{ stock: number; reserved: number; sold: number }>(
+    'inventory',
+    'select stock, reserved, sold from inventory where product_id = $1',
+    [productId],
+  );
+  if (!row) return null;
+  const holds = await sql<{ order_id: string; quantity: number }>(
+    'inventory',
+    'select order_id, quantity from holds where product_id = $1',
+    [productId],
+  );
+  return { ...row, holds: Object.fromEntries(holds.map((h) => [h.order_id, h.quantity])) };
+}
+
+/** An order's reservation status in the inventory database (RESERVED, COMMITTED, RELEASED), or null. */
+export async function reservationOf(orderId: string): Promise<string | null> {
+  const [row] = await sql<{ status: string }>(
+    'inventory',
+    'select status from reservations where order_id = $1',
+    [orderId],
+  );
+  return row?.status ?? null;
+}
 
 export async function redisKeys(pattern: string): Promise<string[]> {
   const redis = new Redis(stack().redisUrl);

@@ -1,10 +1,7 @@
 /** What every activity factory is given, and the per-call logger that carries the request id. */
 import { Context } from '@temporalio/activity';
+import type { Traced } from '../contracts/index.js';
 import type { Logger } from '../lib/logger.js';
-
-export interface Traced {
-  requestId: string;
-}
 
 /** A child logger naming the activity, its attempt, the workflow and the request that started it. */
 export function activityLog(base: Logger, input: Traced & { orderId?: string }): Logger {

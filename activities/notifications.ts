@@ -4,29 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Notification, NotifyInput } from '../contracts/index.js';
 import { notificationKeys } from '../db/notifications/keys.js';
 import type { Logger } from '../lib/logger.js';
-import { activityLog, type Traced } from './context.js';
-
-export const NOTIFICATION_TYPES = ['order.confirmed', 'order.cancelled'] as const;
-export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
-
-export interface Notification {
-  id: string;
-  type: NotificationType;
-  orderId: string;
-  userId: string;
-  channel: 'email';
-  to: string | null;
-  createdAt: string;
-}
-
-export interface NotifyInput extends Traced {
-  orderId: string;
-  userId: string;
-  type: NotificationType;
-  to: string | null;
-}
+import { activityLog } from './context.js';
 
 export function createNotificationActivities({ redis, logger }: { redis: Redis; logger: Logger }) {
   return {

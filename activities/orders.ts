@@ -8,18 +8,8 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import * as schema from '../db/orders/schema.js';
 import type { Logger } from '../lib/logger.js';
-import type { FailureReason, OrderStatus, SagaStep, StepStatus } from '../workflows/orders/definitions.js';
-import { activityLog, type Traced } from './context.js';
-
-export interface OrderUpdate extends Traced {
-  orderId: string;
-  /** Rises with every write of the saga; the row keeps the highest, so a late retry cannot go back. */
-  seq: number;
-  step?: { name: SagaStep; status: StepStatus; at: string };
-  status?: OrderStatus;
-  failureReason?: FailureReason | null;
-  paymentId?: string | null;
-}
+import type { OrderUpdate } from '../contracts/index.js';
+import { activityLog } from './context.js';
 
 export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeof schema>; logger: Logger }) {
   return {

@@ -7,33 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { ChargeInput, PaymentResult, PaymentStatus, RefundInput } from '../contracts/index.js';
 import * as schema from '../db/payments/schema.js';
 import type { Logger } from '../lib/logger.js';
 import { processorAnswer } from './card-processor.js';
-import { activityLog, type Traced } from './context.js';
+import { activityLog } from './context.js';
 
 const { payments } = schema;
-
-export interface ChargeInput extends Traced {
-  orderId: string;
-  userId: string;
-  amountCents: number;
-  currency: string;
-  method: 'card';
-  token: string;
-}
-
-export interface RefundInput extends Traced {
-  orderId: string;
-  userId: string;
-  amountCents: number;
-  currency: string;
-}
-
-export interface PaymentResult {
-  paymentId: string;
-  status: schema.PaymentStatus;
-}
 
 interface Deps {
   db: NodePgDatabase<typeof schema>;
@@ -42,12 +22,7 @@ interface Deps {
 }
 
 /** A new payment row for the order; the unique order_id decides whether it is inserted at all. */
-const newRow = (
-  input: RefundInput,
-  status: schema.PaymentStatus,
-  attempts: number,
-  declineCode?: string,
-) => ({
+const newRow = (input: RefundInput, status: PaymentStatus, attempts: number, declineCode?: string) => ({
   id: randomUUID(),
   orderId: input.orderId,
   userId: input.userId,
@@ -63,7 +38,7 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
   /** Inserts the order's payment row, or finds the one an earlier attempt wrote, counting this attempt. */
   async function upsertPayment(
     input: ChargeInput,
-    status: schema.PaymentStatus,
+    status: PaymentStatus,
     attempt: number,
     declineCode?: string,
   ) {

@@ -4,14 +4,10 @@
  * nothing twice and a late reserve attempt never outlives its own compensation.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import type { InventoryInput } from '../contracts/index.js';
 import type { Inventory } from '../db/products/inventory.js';
 import type { Logger } from '../lib/logger.js';
-import { activityLog, type Traced } from './context.js';
-
-export interface InventoryInput extends Traced {
-  orderId: string;
-  items: { productId: string; quantity: number }[];
-}
+import { activityLog } from './context.js';
 
 export function createProductActivities({ inventory, logger }: { inventory: Inventory; logger: Logger }) {
   return {

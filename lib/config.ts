@@ -3,9 +3,7 @@
  * the process with a message naming the variable (CONTRACT section 1).
  */
 import { z } from 'zod';
-
-export const SERVICES = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+import { SERVICES, type ServiceName } from '../contracts/index.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = z.url();

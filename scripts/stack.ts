@@ -11,7 +11,8 @@ import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { loadConfig, SERVICES, workerMetricsPort, type Config } from '../lib/config.js';
+import { SERVICES } from '../contracts/index.js';
+import { loadConfig, workerMetricsPort, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import {
   freePort,

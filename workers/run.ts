@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { Counter, Histogram } from 'prom-client';
-import { workerMetricsPort, type Config, type ServiceName } from '../lib/config.js';
+import type { ServiceName } from '../contracts/index.js';
+import { workerMetricsPort, type Config } from '../lib/config.js';
 import { createApp } from '../lib/http/app.js';
 import { serveApp } from '../lib/http/serve.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
-import { TASK_QUEUES } from '../lib/temporal-names.js';
+import { TASK_QUEUES } from '../contracts/index.js';
 
 export interface WorkerParts {
   activities: object;

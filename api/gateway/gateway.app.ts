@@ -4,7 +4,8 @@
  * document and its docs page.
  */
 import { proxy } from 'hono/proxy';
-import type { Config, ServiceName } from '../../lib/config.js';
+import type { ServiceName } from '../../contracts/index.js';
+import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, type Verifier } from '../../lib/http/auth.js';

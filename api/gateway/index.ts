@@ -1,4 +1,4 @@
-import { SERVICES } from '../../lib/config.js';
+import { SERVICES } from '../../contracts/index.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
 import type { ServiceSetup } from '../service.js';
 import { createGatewayApp } from './gateway.app.js';

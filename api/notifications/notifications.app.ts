@@ -1,6 +1,6 @@
 /** The notification service: what was sent to a customer, from Redis. */
 import type { Redis } from 'ioredis';
-import type { Notification } from '../../activities/notifications.js';
+import type { Notification } from '../../contracts/index.js';
 import { notificationKeys } from '../../db/notifications/keys.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, requireSelfOr, type Verifier } from '../../lib/http/auth.js';

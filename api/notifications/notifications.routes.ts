@@ -1,6 +1,6 @@
 /** The notification service's routes as data. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { NOTIFICATION_TYPES } from '../../activities/notifications.js';
+import { NOTIFICATION_TYPES } from '../../contracts/index.js';
 import { errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
 import { bearer, IdParam, jsonContent, Timestamp } from '../../lib/http/schemas.js';
 

@@ -26,7 +26,7 @@ import {
   type OrderStatus,
   type SagaStep,
   type StepStatus,
-} from '../../workflows/orders/definitions.js';
+} from '../../contracts/index.js';
 import { ordersRoutes as routes } from './orders.routes.js';
 import { placeOrder, type PlaceOrder } from './place-order.js';
 import { updateSaga } from './saga-client.js';

@@ -2,12 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
 import { bearer, Id, IdParam, jsonBody, jsonContent, Timestamp } from '../../lib/http/schemas.js';
-import {
-  FAILURE_REASONS,
-  ORDER_STATUSES,
-  SAGA_STEPS,
-  STEP_STATUSES,
-} from '../../workflows/orders/definitions.js';
+import { FAILURE_REASONS, ORDER_STATUSES, SAGA_STEPS, STEP_STATUSES } from '../../contracts/index.js';
 
 export const Order = z
   .object({

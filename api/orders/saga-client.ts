@@ -7,9 +7,16 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
-import { ORDER_SAGA_WORKFLOW, orderWorkflowId, SA, TASK_QUEUES } from '../../lib/temporal-names.js';
-import type { orderSaga } from '../../workflows/orders/order-saga.js';
-import type { DecisionInput, OrderSagaInput, OrderState } from '../../workflows/orders/definitions.js';
+import {
+  ORDER_SAGA_WORKFLOW,
+  orderWorkflowId,
+  SA,
+  TASK_QUEUES,
+  type DecisionInput,
+  type OrderSagaInput,
+  type OrderSagaWorkflow,
+  type OrderState,
+} from '../../contracts/index.js';
 
 /** How long a request waits for Temporal before answering 503: callers retry; the gRPC layer retries within. */
 const TEMPORAL_CALL_TIMEOUT_MS = 5000;
@@ -27,7 +34,7 @@ function unavailable(err: unknown): never {
 export async function ensureSagaStarted(client: Client, input: OrderSagaInput): Promise<void> {
   try {
     await client.withDeadline(deadline(), () =>
-      client.workflow.start<typeof orderSaga>(ORDER_SAGA_WORKFLOW, {
+      client.workflow.start<OrderSagaWorkflow>(ORDER_SAGA_WORKFLOW, {
         taskQueue: TASK_QUEUES.orders,
         workflowId: orderWorkflowId(input.orderId),
         args: [input],

@@ -1,6 +1,6 @@
 /** The payment service's routes as data: read-only; payments are written by the saga's activities. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { PAYMENT_STATUSES } from '../../db/payments/schema.js';
+import { PAYMENT_STATUSES } from '../../contracts/index.js';
 import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
 import { bearer, Id, IdParam, jsonContent, Timestamp } from '../../lib/http/schemas.js';
 

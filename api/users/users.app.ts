@@ -12,10 +12,10 @@ import {
   JWT_ALGORITHM,
   requirePermission,
   requireSelfOr,
-  ROLE_PERMISSIONS,
   type Verifier,
 } from '../../lib/http/auth.js';
 import { ok, page } from '../../lib/http/envelope.js';
+import { ROLE_PERMISSIONS } from '../../contracts/index.js';
 import type { SigningKeys } from './keys.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import { usersRoutes as routes } from './users.routes.js';

@@ -1,7 +1,5 @@
 import { bigint, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-
-export const PAYMENT_STATUSES = ['AUTHORIZED', 'CAPTURED', 'REFUNDED', 'VOIDED', 'DECLINED'] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+import { PAYMENT_STATUSES } from '../../contracts/index.js';
 
 export const payments = pgTable('payments', {
   id: text('id').primaryKey(),

@@ -7,6 +7,7 @@ import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Filter } from 'mongodb';
 import type { CatalogCollections, ProductDoc } from './collections.js';
+import type { ReservationStatus } from '../../contracts/index.js';
 import * as schema from './schema.js';
 
 const { inventory, reservations, holds } = schema;
@@ -46,7 +47,7 @@ class OutOfStock extends Error {
  * Creates the order's reservation row with `status`, or locks the existing one and returns its status.
  * `INSERT … ON CONFLICT DO NOTHING` waits for a concurrent inserter of the same order to finish.
  */
-async function claim(tx: Tx, orderId: string, status: schema.ReservationStatus) {
+async function claim(tx: Tx, orderId: string, status: ReservationStatus) {
   const created = await tx
     .insert(reservations)
     .values({ orderId, status })
@@ -61,7 +62,7 @@ async function claim(tx: Tx, orderId: string, status: schema.ReservationStatus) 
   return existing!.status;
 }
 
-async function setStatus(tx: Tx, orderId: string, status: schema.ReservationStatus) {
+async function setStatus(tx: Tx, orderId: string, status: ReservationStatus) {
   await tx
     .update(reservations)
     .set({ status, updatedAt: sql`now()` })

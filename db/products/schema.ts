@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { RESERVATION_STATUSES } from '../../contracts/index.js';
 
 /** One row per product: stock (available to reserve) + reserved (held by orders in flight) + sold. */
 export const inventory = pgTable(
@@ -21,9 +22,6 @@ export const inventory = pgTable(
     check('inventory_counts_not_negative', sql`${t.stock} >= 0 and ${t.reserved} >= 0 and ${t.sold} >= 0`),
   ],
 );
-
-export const RESERVATION_STATUSES = ['RESERVED', 'COMMITTED', 'RELEASED'] as const;
-export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
 /**
  * One row per order, locked by every step: a release writes RELEASED even when nothing was reserved, so a

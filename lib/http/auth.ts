@@ -4,32 +4,12 @@
  */
 import { createMiddleware } from 'hono/factory';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { ROLES, type Permission, type Role } from '../../contracts/index.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { Config } from '../config.js';
 import type { AppEnv } from './app.js';
 
 export const JWT_ALGORITHM = 'EdDSA';
-
-export const ROLES = ['customer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const PERMISSIONS = [
-  'products:write',
-  'orders:approve',
-  'orders:read:any',
-  'orders:write:any',
-  'users:read:any',
-  'users:write:any',
-  'payments:read:any',
-  'notifications:read:any',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
-
-/** A customer acts on their own resources only (checked per resource); an admin holds every permission. */
-export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  customer: [],
-  admin: PERMISSIONS,
-};
 
 export interface Principal {
   userId: string;

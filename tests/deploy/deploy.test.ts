@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig, workerMetricsPort, type Config, type ServiceName } from '../../lib/config.js';
+import type { ServiceName } from '../../contracts/index.js';
+import { loadConfig, workerMetricsPort, type Config } from '../../lib/config.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 

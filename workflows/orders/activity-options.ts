@@ -4,7 +4,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import type { ActivityOptions } from '@temporalio/workflow';
-import { TASK_QUEUES } from '../../lib/temporal-names.js';
+import { TASK_QUEUES } from '../../contracts/index.js';
 
 /** Forward steps retry until the infrastructure comes back; an operator sees the pending activity. */
 const forwardRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;

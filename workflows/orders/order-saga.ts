@@ -15,12 +15,11 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { NotificationActivities, NotificationType } from '../../activities/notifications.js';
-import type { OrderActivities, OrderUpdate } from '../../activities/orders.js';
+import type { NotificationActivities } from '../../activities/notifications.js';
+import type { OrderActivities } from '../../activities/orders.js';
 import type { PaymentActivities } from '../../activities/payments.js';
 import type { ProductActivities } from '../../activities/products.js';
 import type { UserActivities } from '../../activities/users.js';
-import { SA } from '../../lib/temporal-names.js';
 import { Saga } from '../saga.js';
 import {
   compensation,
@@ -41,14 +40,17 @@ import {
   rejectOrderSignal,
   rejectOrderUpdate,
   retryCompensationSignal,
+  SA,
   type DecisionInput,
   type FailureReason,
+  type NotificationType,
   type OrderSagaInput,
   type OrderState,
   type OrderStatus,
+  type OrderUpdate,
   type SagaStep,
   type StepStatus,
-} from './definitions.js';
+} from '../../contracts/index.js';
 
 const inventory = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
 const payments = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);

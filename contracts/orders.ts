@@ -1,8 +1,5 @@
-/**
- * The order saga's public face: its input, its state, and the signals and query operators use. Imported by
- * the workflow and by the order service's client code alike.
- */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+/** The order's statuses, the saga's steps and failure reasons (CONTRACT section 5), and the saga's data. */
+import type { Traced } from './services.js';
 
 export const ORDER_STATUSES = [
   'PENDING',
@@ -41,7 +38,7 @@ export interface OrderItem {
   unitPriceCents: number;
 }
 
-export interface OrderSagaInput {
+export interface OrderSagaInput extends Traced {
   orderId: string;
   userId: string;
   items: OrderItem[];
@@ -52,8 +49,6 @@ export interface OrderSagaInput {
   approvalTimeoutMs: number;
   /** Attempts of each compensation before the order is COMPENSATION_FAILED (absent in old histories: 10). */
   compensationMaxAttempts?: number;
-  /** The X-Request-ID of the request that placed the order, carried into every activity's logs. */
-  requestId: string;
 }
 
 export interface StepRecord {
@@ -76,16 +71,13 @@ export interface DecisionInput {
   reason?: string;
 }
 
-export const getOrderStateQuery = defineQuery<OrderState>('getOrderState');
-export const cancelOrderSignal = defineSignal<[DecisionInput?]>('cancelOrder');
-export const approveOrderSignal = defineSignal<[DecisionInput?]>('approveOrder');
-export const rejectOrderSignal = defineSignal<[DecisionInput?]>('rejectOrder');
-/**
- * The same decisions as updates, which REST uses: their validators refuse what is too late (past the
- * pivot, no longer awaiting approval), so the caller gets 409 rather than a 202 that changes nothing.
- */
-export const cancelOrderUpdate = defineUpdate<OrderState, [DecisionInput]>('cancel');
-export const approveOrderUpdate = defineUpdate<OrderState, [DecisionInput]>('approve');
-export const rejectOrderUpdate = defineUpdate<OrderState, [DecisionInput]>('reject');
-/** After COMPENSATION_FAILED: an operator fixed the cause and asks the saga to run the compensations again. */
-export const retryCompensationSignal = defineSignal('retryCompensation');
+/** Input of `updateOrder`: the saga writes the order's status and steps into the order service's table. */
+export interface OrderUpdate extends Traced {
+  orderId: string;
+  /** Rises with every write of the saga; the row keeps the highest, so a late retry cannot go back. */
+  seq: number;
+  step?: StepRecord;
+  status?: OrderStatus;
+  failureReason?: FailureReason | null;
+  paymentId?: string | null;
+}

@@ -1,7 +1,8 @@
 /** Runs one service's HTTP API: its resources, the shared app kernel, its routes, graceful shutdown. */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Config } from '../lib/config.js';
-import { createApp, type AppEnv, type ReadinessCheck } from '../lib/http/app.js';
+import { createApp } from '../lib/http/app.js';
+import type { AppEnv, ReadinessCheck } from '../lib/http/context.js';
 import { serveApp } from '../lib/http/serve.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';

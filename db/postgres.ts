@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { createPool } from '../lib/resources.js';
 
 /** Each PostgreSQL database and the folder of `db/` that holds its schema and migrations. */
 export const PG_DATABASES = {
@@ -12,13 +13,6 @@ export const PG_DATABASES = {
   inventory: 'products',
 } as const;
 export type PgDatabaseName = keyof typeof PG_DATABASES;
-
-export function createPool(url: string, name: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: `ordersaga-${name}` });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
-  return pool;
-}
 
 export function createDb<S extends Record<string, unknown>>(pool: pg.Pool, schema: S): NodePgDatabase<S> {
   return drizzle(pool, { schema });

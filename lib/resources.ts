@@ -5,14 +5,20 @@
 import { Connection, Client } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
-import type pg from 'pg';
-import { createPool } from '../db/postgres.js';
-import type { ReadinessCheck } from './http/app.js';
+import pg from 'pg';
+import type { ReadinessCheck } from './http/context.js';
 
 export interface Resource<T> {
   client: T;
   readiness: ReadinessCheck;
   close: () => Promise<void>;
+}
+
+export function createPool(url: string, name: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: `ordersaga-${name}` });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
 }
 
 export function postgres(name: string, url: string): Resource<pg.Pool> {

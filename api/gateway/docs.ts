@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../../lib/http/app.js';
+import type { AppEnv } from '../../lib/http/context.js';
 
 const ASSETS_BASE = '/docs/assets';
 const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));

@@ -6,13 +6,13 @@ import * as schema from '../../db/orders/schema.js';
 import type { Config } from '../../lib/config.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Context } from 'hono';
-import { createRouter, type AppEnv } from '../../lib/http/app.js';
+import { createRouter } from '../../lib/http/app.js';
+import type { AppEnv, Principal } from '../../lib/http/context.js';
 import {
   authenticate,
   hasPermission,
   requirePermission,
   requireSelfOr,
-  type Principal,
   type Verifier,
 } from '../../lib/http/auth.js';
 import { callService } from '../../lib/http/client.js';

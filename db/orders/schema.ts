@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  check,
   index,
   integer,
   jsonb,
@@ -10,6 +11,8 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { FAILURE_REASONS, ORDER_STATUSES, SAGA_STEPS, STEP_STATUSES } from '../../contracts/index.js';
+import { oneOf } from '../checks.js';
 
 export interface OrderItemRow {
   productId: string;
@@ -22,12 +25,12 @@ export const orders = pgTable(
   {
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
     items: jsonb('items').$type<OrderItemRow[]>().notNull(),
     totalCents: bigint('total_cents', { mode: 'number' }).notNull(),
     currency: text('currency').notNull(),
     note: text('note'),
-    failureReason: text('failure_reason'),
+    failureReason: text('failure_reason', { enum: FAILURE_REASONS }),
     paymentId: text('payment_id'),
     workflowId: text('workflow_id').notNull().unique(),
     idempotencyKey: text('idempotency_key'),
@@ -43,6 +46,8 @@ export const orders = pgTable(
       .where(sql`${t.idempotencyKey} is not null`),
     index('orders_user_created').on(t.userId, t.createdAt),
     index('orders_status').on(t.status),
+    check('orders_status_known', oneOf(t.status, ORDER_STATUSES)),
+    check('orders_failure_reason_known', oneOf(t.failureReason, FAILURE_REASONS)),
   ],
 );
 
@@ -54,9 +59,13 @@ export const orderSteps = pgTable(
     orderId: text('order_id')
       .notNull()
       .references(() => orders.id, { onDelete: 'cascade' }),
-    name: text('name').notNull(),
-    status: text('status').notNull(),
+    name: text('name', { enum: SAGA_STEPS }).notNull(),
+    status: text('status', { enum: STEP_STATUSES }).notNull(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('order_steps_once').on(t.orderId, t.name, t.status)],
+  (t) => [
+    uniqueIndex('order_steps_once').on(t.orderId, t.name, t.status),
+    check('order_steps_name_known', oneOf(t.name, SAGA_STEPS)),
+    check('order_steps_status_known', oneOf(t.status, STEP_STATUSES)),
+  ],
 );

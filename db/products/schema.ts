@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { check, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { RESERVATION_STATUSES } from '../../contracts/index.js';
+import { oneOf } from '../checks.js';
 
 /** One row per product: stock (available to reserve) + reserved (held by orders in flight) + sold. */
 export const inventory = pgTable(
@@ -35,7 +36,7 @@ export const reservations = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check('reservations_status_known', sql`${t.status} in ('RESERVED', 'COMMITTED', 'RELEASED')`)],
+  (t) => [check('reservations_status_known', oneOf(t.status, RESERVATION_STATUSES))],
 );
 
 /** What one order holds of one product, while its reservation is RESERVED; the key makes it once per order. */

@@ -11,15 +11,9 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Principal } from './auth.js';
+import type { AppEnv, ReadinessCheck } from './context.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
-
-export type AppEnv = {
-  Variables: { requestId: string; log: Logger; principal: Principal };
-};
-
-export type ReadinessCheck = { name: string; check: () => Promise<unknown> };
 
 export interface AppOptions {
   name: string;

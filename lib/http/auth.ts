@@ -7,16 +7,9 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { ROLES, type Permission, type Role } from '../../contracts/index.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { Config } from '../config.js';
-import type { AppEnv } from './app.js';
+import type { AppEnv, Principal } from './context.js';
 
 export const JWT_ALGORITHM = 'EdDSA';
-
-export interface Principal {
-  userId: string;
-  role: Role;
-  permissions: readonly string[];
-  token: string;
-}
 
 export interface VerifierOptions {
   keys: JWTVerifyGetKey;

@@ -1,0 +1,4 @@
+ALTER TABLE "order_steps" ADD CONSTRAINT "order_steps_name_known" CHECK ("order_steps"."name" in ('RESERVE_INVENTORY', 'AWAIT_APPROVAL', 'CHARGE_PAYMENT', 'CONFIRM_ORDER', 'COMMIT_INVENTORY', 'NOTIFY_CUSTOMER'));--> statement-breakpoint
+ALTER TABLE "order_steps" ADD CONSTRAINT "order_steps_status_known" CHECK ("order_steps"."status" in ('COMPLETED', 'FAILED', 'COMPENSATED', 'COMPENSATION_FAILED'));--> statement-breakpoint
+ALTER TABLE "orders" ADD CONSTRAINT "orders_status_known" CHECK ("orders"."status" in ('PENDING', 'AWAITING_APPROVAL', 'COMPLETED', 'CANCELLED', 'COMPENSATION_FAILED'));--> statement-breakpoint
+ALTER TABLE "orders" ADD CONSTRAINT "orders_failure_reason_known" CHECK ("orders"."failure_reason" in ('OUT_OF_STOCK', 'PAYMENT_DECLINED', 'CANCELLED_BY_USER', 'APPROVAL_REJECTED', 'APPROVAL_TIMEOUT'));

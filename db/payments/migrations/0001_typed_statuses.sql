@@ -1,0 +1,1 @@
+ALTER TABLE "payments" ADD CONSTRAINT "payments_status_known" CHECK ("payments"."status" in ('AUTHORIZED', 'CAPTURED', 'REFUNDED', 'VOIDED', 'DECLINED'));

@@ -1,0 +1,17 @@
+/** What a request carries through the middleware chain, and what a readiness check is. */
+import type { Role } from '../../contracts/index.js';
+import type { Logger } from '../logger.js';
+
+/** The caller, from a verified bearer token. */
+export interface Principal {
+  userId: string;
+  role: Role;
+  permissions: readonly string[];
+  token: string;
+}
+
+export type AppEnv = {
+  Variables: { requestId: string; log: Logger; principal: Principal };
+};
+
+export type ReadinessCheck = { name: string; check: () => Promise<unknown> };

@@ -45,16 +45,16 @@ export interface OrdersDeps {
 const toOrder = (o: OrderRow, steps: StepRow[]) => ({
   id: o.id,
   userId: o.userId,
-  status: o.status as OrderStatus,
+  status: o.status,
   items: o.items,
   totalCents: o.totalCents,
   currency: o.currency,
   note: o.note,
-  failureReason: o.failureReason as FailureReason | null,
+  failureReason: o.failureReason,
   paymentId: o.paymentId,
   steps: steps.map((s) => ({
-    name: s.name as SagaStep,
-    status: s.status as StepStatus,
+    name: s.name,
+    status: s.status,
     at: s.at.toISOString(),
   })),
   workflowId: o.workflowId,
@@ -181,7 +181,7 @@ export function createOrdersApp({ db, temporal, config, verify }: OrdersDeps) {
 
   app.openapi(routes.cancel, async (c) => {
     const row = await visibleOrder(c.get('principal'), c.req.valid('param').id);
-    if (TERMINAL_STATUSES.includes(row.status as OrderStatus)) {
+    if (TERMINAL_STATUSES.includes(row.status)) {
       throw new AppError('ORDER_NOT_CANCELLABLE', `the order is ${row.status}`);
     }
     // The saga decides (its update validator refuses once payment is captured or undoing has begun).

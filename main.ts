@@ -17,7 +17,7 @@ import { usersService } from './api/users/index.js';
 import { SERVICES, type ServiceName } from './contracts/index.js';
 import { ConfigError, loadConfig } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
-import { migrateAll, seed } from './scripts/setup-data.js';
+import { migrateAll, seed } from './db/setup.js';
 import { notificationsWorker } from './workers/notifications.js';
 import { ordersWorker } from './workers/orders.js';
 import { paymentsWorker } from './workers/payments.js';

@@ -24,7 +24,7 @@ import {
   type Managed,
   type Output,
 } from './processes.js';
-import { migrateAll, seed } from './setup-data.js';
+import { migrateAll, seed } from '../db/setup.js';
 import { ensureFerretDb, ensureTemporalCli, MissingComponentError } from './tools.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');

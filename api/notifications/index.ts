@@ -1,3 +1,4 @@
+import { createNotifications } from '../../db/notifications/notifications.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
 import { redis } from '../../lib/resources.js';
 import type { ServiceSetup } from '../service.js';
@@ -5,8 +6,9 @@ import { createNotificationsApp } from './notifications.app.js';
 
 export const notificationsService: ServiceSetup = async ({ config }) => {
   const r = redis(config.REDIS_URL);
+  const notifications = createNotifications(r.client);
   return {
-    routes: createNotificationsApp({ redis: r.client, verify: remoteVerifier(config) }),
+    routes: createNotificationsApp({ notifications, verify: remoteVerifier(config) }),
     resources: [r],
   };
 };

@@ -1,8 +1,9 @@
 /** The notification service's routes as data. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { defineRoute } from '../../lib/http/access.js';
 import { NOTIFICATION_TYPES } from '../../contracts/index.js';
 import { errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
-import { bearer, IdParam, jsonContent, Timestamp } from '../../lib/http/schemas.js';
+import { IdParam, jsonContent, Timestamp } from '../../lib/http/schemas.js';
 
 export const Notification = z
   .object({
@@ -15,12 +16,12 @@ export const Notification = z
   .openapi('Notification');
 
 export const notificationsRoutes = {
-  listForUser: createRoute({
+  listForUser: defineRoute({
     method: 'get',
     path: '/api/v1/users/{id}/notifications',
+    access: { selfOr: 'notifications:read:any' },
     tags: ['notifications'],
     summary: 'A user’s notifications, oldest first (self or admin)',
-    security: bearer,
     request: { params: z.strictObject({ id: IdParam.shape.id }), query: PageQuery },
     responses: {
       200: jsonContent(pageOf(Notification), 'a page of notifications'),

@@ -1,3 +1,4 @@
+import { createOrders } from '../../db/orders/orders.js';
 import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
@@ -9,7 +10,7 @@ export const ordersService: ServiceSetup = async ({ config }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
   const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
   const routes = createOrdersApp({
-    db: createDb(pg.client, schema),
+    orders: createOrders(createDb(pg.client, schema)),
     temporal: t.client,
     config,
     verify: remoteVerifier(config),

@@ -1,7 +1,8 @@
 /** The order service's routes as data. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { defineRoute } from '../../lib/http/access.js';
 import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
-import { bearer, Id, IdParam, jsonBody, jsonContent, Timestamp } from '../../lib/http/schemas.js';
+import { Id, IdParam, jsonBody, jsonContent, Timestamp } from '../../lib/http/schemas.js';
 import { FAILURE_REASONS, ORDER_STATUSES, SAGA_STEPS, STEP_STATUSES } from '../../contracts/index.js';
 
 export const Order = z
@@ -68,78 +69,78 @@ const accepted = {
 };
 
 export const ordersRoutes = {
-  place: createRoute({
+  place: defineRoute({
     method: 'post',
     path: '/api/v1/orders',
+    access: { authenticated: true },
     tags: ['orders'],
     summary: 'Place an order: starts the order saga',
-    security: bearer,
     request: { headers: IdempotencyHeaders, body: jsonBody(NewOrder) },
     responses: { ...accepted, ...errorResponses(400, 401, 413, 422, 503) },
   }),
-  placeForUser: createRoute({
+  placeForUser: defineRoute({
     method: 'post',
     path: '/api/v1/users/{id}/orders',
+    access: { selfOr: 'orders:write:any' },
     tags: ['orders'],
     summary: 'Place an order for a user (self or admin)',
-    security: bearer,
     request: { params: UserIdParam, headers: IdempotencyHeaders, body: jsonBody(NewOrder) },
     responses: { ...accepted, ...errorResponses(400, 401, 404, 413, 422, 503) },
   }),
-  get: createRoute({
+  get: defineRoute({
     method: 'get',
     path: '/api/v1/orders/{id}',
+    access: { ownerOr: 'orders:read:any' },
     tags: ['orders'],
     summary: 'Get an order with its saga steps',
-    security: bearer,
     request: { params: IdParam },
     responses: { 200: jsonContent(envelopeOf(Order), 'the order'), ...errorResponses(401, 404) },
   }),
-  list: createRoute({
+  list: defineRoute({
     method: 'get',
     path: '/api/v1/orders',
+    access: { authenticated: true },
     tags: ['orders'],
     summary: 'List orders: your own, or (admin) anyone’s',
-    security: bearer,
     request: { query: OrderQuery },
     responses: { 200: jsonContent(pageOf(Order), 'a page of orders'), ...errorResponses(400, 401) },
   }),
-  listForUser: createRoute({
+  listForUser: defineRoute({
     method: 'get',
     path: '/api/v1/users/{id}/orders',
+    access: { selfOr: 'orders:read:any' },
     tags: ['orders'],
     summary: 'List a user’s orders (self or admin)',
-    security: bearer,
     request: { params: UserIdParam, query: PageQuery.extend({ status: z.enum(ORDER_STATUSES).optional() }) },
     responses: { 200: jsonContent(pageOf(Order), 'a page of orders'), ...errorResponses(400, 401, 404) },
   }),
-  cancel: createRoute({
+  cancel: defineRoute({
     method: 'post',
     path: '/api/v1/orders/{id}/cancel',
+    access: { ownerOr: 'orders:read:any' },
     tags: ['orders'],
     summary: 'Cancel an order: the saga stops and compensates',
-    security: bearer,
     request: { params: IdParam },
     responses: { ...accepted, ...errorResponses(401, 404, 409, 503) },
   }),
-  approve: createRoute({
+  approve: defineRoute({
     method: 'post',
     path: '/api/v1/orders/{id}/approve',
+    access: { permission: 'orders:approve' },
     tags: ['orders'],
     summary: 'Approve an order awaiting approval (orders:approve)',
-    security: bearer,
     request: {
       params: IdParam,
       body: { required: false, content: { 'application/json': { schema: Decision } } },
     },
     responses: { ...accepted, ...errorResponses(400, 401, 403, 404, 409, 503) },
   }),
-  reject: createRoute({
+  reject: defineRoute({
     method: 'post',
     path: '/api/v1/orders/{id}/reject',
+    access: { permission: 'orders:approve' },
     tags: ['orders'],
     summary: 'Reject an order awaiting approval (orders:approve)',
-    security: bearer,
     request: {
       params: IdParam,
       body: { required: false, content: { 'application/json': { schema: Decision } } },

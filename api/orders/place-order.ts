@@ -5,19 +5,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { and, eq } from 'drizzle-orm';
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { z } from 'zod';
-import * as schema from '../../db/orders/schema.js';
+import { orderWorkflowId, type OrderSagaInput } from '../../contracts/index.js';
+import type { OrderRow, Orders } from '../../db/orders/orders.js';
 import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
-import { orderWorkflowId, type OrderSagaInput } from '../../contracts/index.js';
 import { fetchPrices } from './catalog.js';
 import type { NewOrder } from './orders.routes.js';
 import { ensureSagaStarted, sagaExists } from './saga-client.js';
-
-type Db = NodePgDatabase<typeof schema>;
-type OrderRow = typeof schema.orders.$inferSelect;
 
 export interface PlaceOrder {
   userId: string;
@@ -40,7 +35,7 @@ function canonical(value: unknown): string {
 }
 
 export async function placeOrder(
-  db: Db,
+  orders: Orders,
   temporal: Client,
   config: Config,
   req: PlaceOrder,
@@ -60,10 +55,7 @@ export async function placeOrder(
   });
 
   async function replay(key: string): Promise<OrderRow | null> {
-    const [existing] = await db
-      .select()
-      .from(schema.orders)
-      .where(and(eq(schema.orders.userId, req.userId), eq(schema.orders.idempotencyKey, key)));
+    const existing = await orders.byIdempotencyKey(req.userId, key);
     if (!existing) return null;
     if (existing.requestHash !== requestHash) {
       throw new AppError(
@@ -93,22 +85,18 @@ export async function placeOrder(
   const totalCents = items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
   const id = randomUUID();
 
-  const [created] = await db
-    .insert(schema.orders)
-    .values({
-      id,
-      userId: req.userId,
-      status: 'PENDING',
-      items,
-      totalCents,
-      currency: [...currencies][0] ?? 'USD',
-      note: req.body.note ?? null,
-      workflowId: orderWorkflowId(id),
-      idempotencyKey: req.idempotencyKey ?? null,
-      requestHash,
-    })
-    .onConflictDoNothing()
-    .returning();
+  const created = await orders.insert({
+    id,
+    userId: req.userId,
+    status: 'PENDING',
+    items,
+    totalCents,
+    currency: [...currencies][0] ?? 'USD',
+    note: req.body.note ?? null,
+    workflowId: orderWorkflowId(id),
+    idempotencyKey: req.idempotencyKey ?? null,
+    requestHash,
+  });
   if (!created) {
     // A concurrent request with the same key won the insert.
     const existing = await replay(req.idempotencyKey!);
@@ -123,7 +111,7 @@ export async function placeOrder(
     if (await sagaExists(temporal, id)) return created;
     // Otherwise take the order back, so that the caller's retry starts cleanly. Should the saga exist after
     // all, it finds its order gone (ORDER_NOT_FOUND) and undoes whatever it did.
-    await db.delete(schema.orders).where(eq(schema.orders.id, id));
+    await orders.remove(id);
     throw err;
   }
   return created;

@@ -1,3 +1,4 @@
+import { createPayments } from '../../db/payments/payments.js';
 import * as schema from '../../db/payments/schema.js';
 import { createDb } from '../../db/postgres.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
@@ -7,8 +8,6 @@ import { createPaymentsApp } from './payments.app.js';
 
 export const paymentsService: ServiceSetup = async ({ config }) => {
   const pg = postgres('payments-api', config.DATABASE_URL_PAYMENTS);
-  return {
-    routes: createPaymentsApp({ db: createDb(pg.client, schema), verify: remoteVerifier(config) }),
-    resources: [pg],
-  };
+  const payments = createPayments(createDb(pg.client, schema));
+  return { routes: createPaymentsApp({ payments, verify: remoteVerifier(config) }), resources: [pg] };
 };

@@ -1,8 +1,9 @@
 /** The payment service's routes as data: read-only; payments are written by the saga's activities. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { defineRoute } from '../../lib/http/access.js';
 import { PAYMENT_STATUSES } from '../../contracts/index.js';
 import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
-import { bearer, Id, IdParam, jsonContent, Timestamp } from '../../lib/http/schemas.js';
+import { Id, IdParam, jsonContent, Timestamp } from '../../lib/http/schemas.js';
 
 export const Payment = z
   .object({
@@ -18,21 +19,21 @@ export const Payment = z
   .openapi('Payment');
 
 export const paymentsRoutes = {
-  get: createRoute({
+  get: defineRoute({
     method: 'get',
     path: '/api/v1/payments/{id}',
+    access: { ownerOr: 'payments:read:any' },
     tags: ['payments'],
     summary: 'Get a payment (own, or payments:read:any)',
-    security: bearer,
     request: { params: IdParam },
     responses: { 200: jsonContent(envelopeOf(Payment), 'the payment'), ...errorResponses(401, 404) },
   }),
-  list: createRoute({
+  list: defineRoute({
     method: 'get',
     path: '/api/v1/payments',
+    access: { authenticated: true },
     tags: ['payments'],
     summary: 'List payments, e.g. ?orderId= (own, or payments:read:any)',
-    security: bearer,
     request: { query: PageQuery.extend({ orderId: Id.optional() }) },
     responses: { 200: jsonContent(pageOf(Payment), 'a page of payments'), ...errorResponses(400, 401) },
   }),

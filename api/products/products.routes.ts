@@ -1,15 +1,8 @@
 /** The product service's routes as data: the catalog and its stock. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { defineRoute } from '../../lib/http/access.js';
 import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
-import {
-  bearer,
-  Cents,
-  Currency,
-  IdParam,
-  jsonBody,
-  jsonContent,
-  Timestamp,
-} from '../../lib/http/schemas.js';
+import { Cents, Currency, IdParam, jsonBody, jsonContent, Timestamp } from '../../lib/http/schemas.js';
 
 export const Product = z
   .object({
@@ -59,64 +52,66 @@ const ProductQuery = PageQuery.extend({
 });
 
 export const productsRoutes = {
-  list: createRoute({
+  list: defineRoute({
     method: 'get',
     path: '/api/v1/products',
+    access: { public: true },
     tags: ['products'],
     summary: 'Search the catalog (public)',
     request: { query: ProductQuery },
     responses: { 200: jsonContent(pageOf(Product), 'a page of products'), ...errorResponses(400) },
   }),
-  get: createRoute({
+  get: defineRoute({
     method: 'get',
     path: '/api/v1/products/{id}',
+    access: { public: true },
     tags: ['products'],
     summary: 'Get a product with its stock and reserved counts (public)',
     request: { params: IdParam },
     responses: { 200: jsonContent(envelopeOf(Product), 'the product'), ...errorResponses(404) },
   }),
-  create: createRoute({
+  create: defineRoute({
     method: 'post',
     path: '/api/v1/products',
+    access: { permission: 'products:write' },
     tags: ['products'],
     summary: 'Create a product (admin)',
-    security: bearer,
     request: { body: jsonBody(NewProduct) },
     responses: {
       201: jsonContent(envelopeOf(Product), 'the product'),
       ...errorResponses(400, 401, 403, 409, 413),
     },
   }),
-  put: createRoute({
+  put: defineRoute({
     method: 'put',
     path: '/api/v1/products/{id}',
+    access: { permission: 'products:write' },
     tags: ['products'],
     summary: 'Replace a product (admin)',
-    security: bearer,
     request: { params: IdParam, body: jsonBody(NewProduct) },
     responses: {
       200: jsonContent(envelopeOf(Product), 'the product'),
       ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
-  patch: createRoute({
+  patch: defineRoute({
     method: 'patch',
     path: '/api/v1/products/{id}',
+    access: { permission: 'products:write' },
     tags: ['products'],
     summary: 'Update a product (admin)',
-    security: bearer,
     request: { params: IdParam, body: jsonBody(ProductPatch) },
     responses: {
       200: jsonContent(envelopeOf(Product), 'the product'),
       ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
-  delete: createRoute({
+  delete: defineRoute({
     method: 'delete',
     path: '/api/v1/products/{id}',
+    access: { permission: 'products:write' },
     tags: ['products'],
     summary: 'Delete a product (admin)',
-    security: bearer,
     request: { params: IdParam },
     responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404) },
   }),

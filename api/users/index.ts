@@ -1,10 +1,11 @@
 import { createLocalJWKSet } from 'jose';
 import { createDb } from '../../db/postgres.js';
 import * as schema from '../../db/users/schema.js';
+import { loadSigningKeys } from '../../db/users/signing-keys.js';
+import { createUsers } from '../../db/users/users.js';
 import { createVerifier } from '../../lib/http/auth.js';
 import { postgres } from '../../lib/resources.js';
 import type { ServiceSetup } from '../service.js';
-import { loadSigningKeys } from './keys.js';
 import { createUsersApp } from './users.app.js';
 
 export const usersService: ServiceSetup = async ({ config }) => {
@@ -17,5 +18,5 @@ export const usersService: ServiceSetup = async ({ config }) => {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   });
-  return { routes: createUsersApp({ db, keys, config, verify }), resources: [pg] };
+  return { routes: createUsersApp({ users: createUsers(db), keys, config, verify }), resources: [pg] };
 };

@@ -1,7 +1,8 @@
 /** The user service's routes as data: zod schemas that validate requests and generate the OpenAPI document. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { defineRoute } from '../../lib/http/access.js';
 import { envelopeOf, errorResponses, pageOf, PageQuery } from '../../lib/http/envelope.js';
-import { bearer, IdParam, jsonBody, jsonContent, Timestamp } from '../../lib/http/schemas.js';
+import { IdParam, jsonBody, jsonContent, Timestamp } from '../../lib/http/schemas.js';
 
 const Email = z.email().max(254).openapi({ example: 'ada@example.com' });
 const Password = z.string().min(8).max(256).openapi({ example: 'correct horse battery' });
@@ -36,9 +37,10 @@ export const Token = z
 const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi('JWKS');
 
 export const usersRoutes = {
-  signUp: createRoute({
+  signUp: defineRoute({
     method: 'post',
     path: '/api/v1/users',
+    access: { public: true },
     tags: ['users'],
     summary: 'Sign up (public): creates a customer',
     request: { body: jsonBody(SignUp) },
@@ -47,63 +49,65 @@ export const usersRoutes = {
       ...errorResponses(400, 409, 413),
     },
   }),
-  token: createRoute({
+  token: defineRoute({
     method: 'post',
     path: '/api/v1/auth/token',
+    access: { public: true },
     tags: ['auth'],
     summary: 'Exchange email and password for an access token',
     request: { body: jsonBody(TokenRequest) },
     responses: { 200: jsonContent(envelopeOf(Token), 'a bearer token'), ...errorResponses(400, 401) },
   }),
-  jwks: createRoute({
+  jwks: defineRoute({
     method: 'get',
     path: '/.well-known/jwks.json',
+    access: { public: true },
     tags: ['auth'],
     summary: 'The public keys that verify access tokens',
     responses: { 200: jsonContent(Jwks, 'JSON Web Key Set') },
   }),
-  list: createRoute({
+  list: defineRoute({
     method: 'get',
     path: '/api/v1/users',
+    access: { permission: 'users:read:any' },
     tags: ['users'],
     summary: 'List users (admin)',
-    security: bearer,
     request: { query: PageQuery },
     responses: { 200: jsonContent(pageOf(User), 'a page of users'), ...errorResponses(400, 401, 403) },
   }),
-  get: createRoute({
+  get: defineRoute({
     method: 'get',
     path: '/api/v1/users/{id}',
+    access: { selfOr: 'users:read:any' },
     tags: ['users'],
     summary: 'Get a user (self or admin)',
-    security: bearer,
     request: { params: IdParam },
     responses: { 200: jsonContent(envelopeOf(User), 'the user'), ...errorResponses(401, 404) },
   }),
-  put: createRoute({
+  put: defineRoute({
     method: 'put',
     path: '/api/v1/users/{id}',
+    access: { selfOr: 'users:write:any' },
     tags: ['users'],
     summary: 'Replace a user’s profile (self or admin)',
-    security: bearer,
     request: { params: IdParam, body: jsonBody(UserPut) },
     responses: { 200: jsonContent(envelopeOf(User), 'the user'), ...errorResponses(400, 401, 404, 409) },
   }),
-  patch: createRoute({
+  patch: defineRoute({
     method: 'patch',
     path: '/api/v1/users/{id}',
+    access: { selfOr: 'users:write:any' },
     tags: ['users'],
     summary: 'Update a user’s profile (self or admin)',
-    security: bearer,
     request: { params: IdParam, body: jsonBody(UserPatch) },
     responses: { 200: jsonContent(envelopeOf(User), 'the user'), ...errorResponses(400, 401, 404, 409) },
   }),
-  delete: createRoute({
+  delete: defineRoute({
     method: 'delete',
     path: '/api/v1/users/{id}',
+    access: { selfOr: 'users:write:any' },
     tags: ['users'],
     summary: 'Delete a user (self or admin)',
-    security: bearer,
     request: { params: IdParam },
     responses: { 204: { description: 'deleted' }, ...errorResponses(401, 404) },
   }),

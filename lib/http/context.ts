@@ -1,5 +1,5 @@
 /** What a request carries through the middleware chain, and what a readiness check is. */
-import type { Role } from '../../contracts/index.js';
+import type { Permission, Role } from '../../contracts/index.js';
 import type { Logger } from '../logger.js';
 
 /** The caller, from a verified bearer token. */
@@ -11,7 +11,13 @@ export interface Principal {
 }
 
 export type AppEnv = {
-  Variables: { requestId: string; log: Logger; principal: Principal };
+  Variables: {
+    requestId: string;
+    log: Logger;
+    principal: Principal;
+    /** On an `ownerOr` route: the permission that stands in for owning the resource. */
+    ownerOr: Permission;
+  };
 };
 
 export type ReadinessCheck = { name: string; check: () => Promise<unknown> };

@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Page } from '../paging.js';
 
 export const PageMeta = z.object({
   page: z.number().int(),
@@ -29,7 +30,7 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
 export const ok = <T, S extends ContentfulStatusCode = 200>(c: Context, data: T, status?: S) =>
   c.json({ success: true as const, data }, (status ?? 200) as S);
 
-export const page = <T>(c: Context, data: T[], meta: PageMeta) =>
+export const page = <T>(c: Context, { data, meta }: Page<T>) =>
   c.json({ success: true as const, data, meta }, 200);
 
 /** `?page=&limit=` as CONTRACT section 3 fixes them. */

@@ -18,8 +18,6 @@ export const Currency = z
   .openapi({ example: 'USD' });
 export const Cents = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const bearer = [{ bearerAuth: [] }];
-
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { 'application/json': { schema } },

@@ -1,27 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { isPublic, ROUTES } from '../../api/gateway/gateway.app.js';
 import { buildOpenApiDocument } from '../../api/gateway/openapi.js';
+import { matchRoute, ROUTE_TABLE } from '../../api/route-table.js';
 
-const owner = (path: string) => ROUTES.find(([p]) => p.test(path))?.[1];
+const owner = (path: string, method = 'GET') => matchRoute(method, path)?.service;
+const isPublic = (method: string, path: string) => matchRoute(method, path)?.public;
 
 describe('gateway routing', () => {
   it.each([
     ['/api/v1/users', 'users'],
     ['/api/v1/users/u1', 'users'],
-    ['/api/v1/auth/token', 'users'],
+    ['/api/v1/auth/token', 'users', 'POST'],
     ['/.well-known/jwks.json', 'users'],
     ['/api/v1/users/u1/orders', 'orders'],
+    ['/api/v1/users/u1/orders', 'orders', 'POST'],
     ['/api/v1/users/u1/notifications', 'notifications'],
     ['/api/v1/products/p1', 'products'],
-    ['/api/v1/orders/o1/cancel', 'orders'],
+    ['/api/v1/orders/o1/cancel', 'orders', 'POST'],
     ['/api/v1/payments', 'payments'],
-  ])('routes %s to %s', (path, service) => {
-    expect(owner(path)).toBe(service);
+  ])('routes %s to %s', (path, service, method = 'GET') => {
+    expect(owner(path, method)).toBe(service);
   });
 
-  it('routes nothing else', () => {
+  it('routes nothing else: unknown paths, and methods a path does not have', () => {
     expect(owner('/api/v1/usersx')).toBeUndefined();
     expect(owner('/api/v2/orders')).toBeUndefined();
+    expect(owner('/api/v1/orders/o1/cancel', 'GET')).toBeUndefined();
+    expect(owner('/api/v1/orders', 'TRACE')).toBeUndefined();
+    expect(owner('/api/v1/orders/o1/extra')).toBeUndefined();
+  });
+
+  it('gives every route an access rule, and documents bearer auth exactly on the routes that are not public', () => {
+    const doc = buildOpenApiDocument();
+    for (const entry of ROUTE_TABLE) {
+      const operation = (doc.paths?.[entry.template] as Record<string, Record<string, unknown>>)[
+        entry.method.toLowerCase()
+      ];
+      expect(operation?.['x-access'], `${entry.method} ${entry.template}`).toEqual(entry.route['x-access']);
+      expect(operation?.security, `${entry.method} ${entry.template}`).toEqual(
+        entry.public ? undefined : [{ bearerAuth: [] }],
+      );
+    }
   });
 
   it('lets only sign-up, tokens, the JWKS and catalog reads through without a token', () => {

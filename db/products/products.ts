@@ -1,14 +1,23 @@
 /**
- * The product service's domain operations: a product is its catalog document (MongoDB) plus its stock row
+ * The product service's domain operations (handlers, seed and tests use them): a product is its catalog document (MongoDB) plus its stock row
  * (PostgreSQL inventory). Used by the HTTP handlers and the seed. Every write of an existing product runs
  * while its stock row is locked, so writes of one product never interleave, whatever the MongoDB-wire
  * server does with concurrent updates of one document.
  */
 import { randomUUID } from 'node:crypto';
-import type { Filter } from 'mongodb';
-import type { CatalogCollections, ProductDoc } from '../../db/products/collections.js';
-import type { Inventory, StockLevel } from '../../db/products/inventory.js';
+import type { Db, Filter } from 'mongodb';
+import type pg from 'pg';
 import { AppError, notFound } from '../../lib/errors.js';
+import { paginate, type PageRequest } from '../../lib/paging.js';
+import { createDb } from '../postgres.js';
+import {
+  catalogCollections,
+  ensureCatalogIndexes,
+  type CatalogCollections,
+  type ProductDoc,
+} from './collections.js';
+import { createInventory, type Inventory, type StockLevel } from './inventory.js';
+import * as inventorySchema from './schema.js';
 
 export interface NewProductInput {
   sku: string;
@@ -46,7 +55,7 @@ function skuTaken(err: unknown): never {
   throw err;
 }
 
-export function createProductStore({
+export function createProducts({
   catalog,
   inventory,
 }: {
@@ -94,7 +103,11 @@ export function createProductStore({
       return toProduct(doc, level);
     },
 
-    async list({ page, limit, q, category }: { page: number; limit: number; q?: string; category?: string }) {
+    async list({
+      q,
+      category,
+      ...request
+    }: PageRequest & { q?: string | undefined; category?: string | undefined }) {
       const filter: Filter<ProductDoc> = {};
       if (q)
         filter.$or = [
@@ -102,16 +115,14 @@ export function createProductStore({
           { sku: { $regex: escapeRegex(q), $options: 'i' } },
         ];
       if (category) filter.category = category;
-      const [docs, total] = await Promise.all([
-        products
-          .find(filter)
-          .sort({ name: 1, _id: 1 })
-          .skip((page - 1) * limit)
-          .limit(limit)
-          .toArray(),
-        products.countDocuments(filter),
-      ]);
-      return { items: await withStock(docs), total };
+      return paginate(
+        request,
+        async ({ offset, limit }) =>
+          withStock(
+            await products.find(filter).sort({ name: 1, _id: 1 }).skip(offset).limit(limit).toArray(),
+          ),
+        () => products.countDocuments(filter),
+      );
     },
 
     /** `stock` sets the units available to reserve; units held by orders in flight are not touched. */
@@ -140,4 +151,12 @@ export function createProductStore({
   };
 }
 
-export type ProductStore = ReturnType<typeof createProductStore>;
+export type Products = ReturnType<typeof createProducts>;
+
+/** The product service's stores opened on its connections: catalog indexes ensured, inventory ready. */
+export async function openProducts(mongo: Db, inventoryPool: pg.Pool) {
+  const catalog = catalogCollections(mongo);
+  await ensureCatalogIndexes(catalog);
+  const inventory = createInventory(createDb(inventoryPool, inventorySchema));
+  return { catalog, inventory, products: createProducts({ catalog, inventory }) };
+}

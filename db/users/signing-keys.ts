@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type KeyObject } from 'jose';
-import * as schema from '../../db/users/schema.js';
+import * as schema from './schema.js';
 import { JWT_ALGORITHM } from '../../lib/http/auth.js';
 
 export interface SigningKeys {

@@ -1,17 +1,12 @@
-/** Migrations for the three PostgreSQL databases, and the idempotent seed: the admin and demo products. */
-import { eq } from 'drizzle-orm';
-import { createUser } from '../api/users/users.app.js';
-import { createProductStore } from '../api/products/product-store.js';
-import { catalogCollections, ensureCatalogIndexes } from '../db/products/collections.js';
-import { createInventory } from '../db/products/inventory.js';
-import * as inventorySchema from '../db/products/schema.js';
-import { createDb, migrateDatabase } from '../db/postgres.js';
-import * as usersSchema from '../db/users/schema.js';
+/** Migrations for the four PostgreSQL databases, and the idempotent seed: the admin and demo products. */
 import type { Config } from '../lib/config.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { mongo, postgres } from '../lib/resources.js';
-
+import { createDb, migrateDatabase } from './postgres.js';
+import { openProducts } from './products/products.js';
+import * as usersSchema from './users/schema.js';
+import { createUsers } from './users/users.js';
 export async function migrateAll(config: Config): Promise<void> {
   await migrateDatabase('users', config.DATABASE_URL_USERS);
   await migrateDatabase('orders', config.DATABASE_URL_ORDERS);
@@ -40,20 +35,18 @@ const ignoreTaken = (code: 'EMAIL_TAKEN' | 'SKU_TAKEN') => (err: unknown) => {
 export async function seed(config: Config, logger: Logger): Promise<void> {
   const pg = postgres('seed', config.DATABASE_URL_USERS);
   try {
-    const db = createDb(pg.client, usersSchema);
-    const admin = await createUser(db, {
-      email: config.ADMIN_EMAIL,
-      name: 'Administrator',
-      password: config.ADMIN_PASSWORD,
-      role: 'admin',
-    }).catch(ignoreTaken('EMAIL_TAKEN'));
+    const users = createUsers(createDb(pg.client, usersSchema));
+    const admin = await users
+      .create({
+        email: config.ADMIN_EMAIL,
+        name: 'Administrator',
+        password: config.ADMIN_PASSWORD,
+        role: 'admin',
+      })
+      .catch(ignoreTaken('EMAIL_TAKEN'));
     if (!admin) {
       // Someone may have signed up with that email before the seed ran: that is no admin.
-      const [existing] = await db
-        .select({ role: usersSchema.users.role })
-        .from(usersSchema.users)
-        .where(eq(usersSchema.users.email, config.ADMIN_EMAIL.toLowerCase()));
-      if (existing?.role !== 'admin') {
+      if ((await users.roleOf(config.ADMIN_EMAIL)) !== 'admin') {
         throw new Error(
           `ADMIN_EMAIL ${config.ADMIN_EMAIL} belongs to a customer account: set another ADMIN_EMAIL, or delete that user`,
         );
@@ -66,15 +59,12 @@ export async function seed(config: Config, logger: Logger): Promise<void> {
   const db = await mongo(config.MONGO_URL);
   const inventoryPg = postgres('seed', config.DATABASE_URL_INVENTORY);
   try {
-    const catalog = catalogCollections(db.client);
-    await ensureCatalogIndexes(catalog);
-    const inventory = createInventory(createDb(inventoryPg.client, inventorySchema));
+    const { catalog, inventory, products } = await openProducts(db.client, inventoryPg.client);
     const adopted = await inventory.adoptCatalogStock(catalog);
     if (adopted > 0)
       logger.info({ products: adopted }, 'stock moved from the catalog to the inventory database');
-    const store = createProductStore({ catalog, inventory });
     for (const p of DEMO_PRODUCTS) {
-      const created = await store.insert({ ...p, currency: 'USD' }).catch(ignoreTaken('SKU_TAKEN'));
+      const created = await products.insert({ ...p, currency: 'USD' }).catch(ignoreTaken('SKU_TAKEN'));
       if (created) logger.info({ sku: p.sku }, 'demo product created');
     }
   } finally {

@@ -1,0 +1,116 @@
+/**
+ * The order service's data operations: orders as callers see them (with their steps), the lists, and the
+ * row writes that placing an order makes. The saga's own writes are the `updateOrder` activity's.
+ */
+import { and, asc, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { OrderStatus } from '../../contracts/index.js';
+import { notFound } from '../../lib/errors.js';
+import { paginate, type PageRequest } from '../../lib/paging.js';
+import * as schema from './schema.js';
+
+export type OrdersDb = NodePgDatabase<typeof schema>;
+export type OrderRow = typeof schema.orders.$inferSelect;
+type StepRow = typeof schema.orderSteps.$inferSelect;
+
+export const toOrder = (o: OrderRow, steps: StepRow[]) => ({
+  id: o.id,
+  userId: o.userId,
+  status: o.status,
+  items: o.items,
+  totalCents: o.totalCents,
+  currency: o.currency,
+  note: o.note,
+  failureReason: o.failureReason,
+  paymentId: o.paymentId,
+  steps: steps.map((s) => ({ name: s.name, status: s.status, at: s.at.toISOString() })),
+  workflowId: o.workflowId,
+  createdAt: o.createdAt.toISOString(),
+  updatedAt: o.updatedAt.toISOString(),
+});
+export type Order = ReturnType<typeof toOrder>;
+
+export function createOrders(db: OrdersDb) {
+  async function withSteps(rows: OrderRow[]): Promise<Order[]> {
+    if (rows.length === 0) return [];
+    const steps = await db
+      .select()
+      .from(schema.orderSteps)
+      .where(
+        inArray(
+          schema.orderSteps.orderId,
+          rows.map((r) => r.id),
+        ),
+      )
+      .orderBy(asc(schema.orderSteps.at), asc(schema.orderSteps.id));
+    return rows.map((r) =>
+      toOrder(
+        r,
+        steps.filter((s) => s.orderId === r.id),
+      ),
+    );
+  }
+
+  return {
+    withSteps,
+
+    async view(row: OrderRow): Promise<Order> {
+      const [order] = await withSteps([row]);
+      return order!;
+    },
+
+    async row(id: string): Promise<OrderRow> {
+      const [row] = await db.select().from(schema.orders).where(eq(schema.orders.id, id));
+      if (!row) throw notFound('order');
+      return row;
+    },
+
+    /** Newest first; `userId` limits it to one customer's orders. */
+    async list({
+      userId,
+      status,
+      ...request
+    }: PageRequest & { userId?: string | undefined; status?: OrderStatus | undefined }) {
+      const filters: SQL[] = [];
+      if (userId) filters.push(eq(schema.orders.userId, userId));
+      if (status) filters.push(eq(schema.orders.status, status));
+      const where = filters.length ? and(...filters) : undefined;
+      return paginate(
+        request,
+        async ({ offset, limit }) =>
+          withSteps(
+            await db
+              .select()
+              .from(schema.orders)
+              .where(where)
+              .orderBy(desc(schema.orders.createdAt))
+              .limit(limit)
+              .offset(offset),
+          ),
+        async () => (await db.select({ n: count() }).from(schema.orders).where(where))[0]?.n ?? 0,
+      );
+    },
+
+    /** The order a user placed with this Idempotency-Key, if any. */
+    async byIdempotencyKey(userId: string, key: string): Promise<OrderRow | null> {
+      const [row] = await db
+        .select()
+        .from(schema.orders)
+        .where(and(eq(schema.orders.userId, userId), eq(schema.orders.idempotencyKey, key)));
+      return row ?? null;
+    },
+
+    /** Inserts a PENDING order; null when a concurrent request with the same Idempotency-Key won. */
+    async insert(values: typeof schema.orders.$inferInsert): Promise<OrderRow | null> {
+      const [created] = await db.insert(schema.orders).values(values).onConflictDoNothing().returning();
+      return created ?? null;
+    },
+
+    /** Takes back an order whose saga could not be started. */
+    async remove(id: string): Promise<void> {
+      await db.delete(schema.orders).where(eq(schema.orders.id, id));
+    },
+  };
+}
+
+export type Orders = ReturnType<typeof createOrders>;

@@ -1,0 +1,104 @@
+/**
+ * Who may call a route, stated once on its definition and read by everything else: the service's guard
+ * middleware, the OpenAPI `security` (and `x-access`) of the document, and the gateway's routing and
+ * public-path check. A route without an access rule cannot be mounted.
+ */
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { createMiddleware } from 'hono/factory';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Permission } from '../../contracts/index.js';
+import { AppError } from '../errors.js';
+import { authenticate, hasPermission, requirePermission, requireSelfOr, type Verifier } from './auth.js';
+import { createRouter } from './app.js';
+import type { AppEnv, Principal } from './context.js';
+
+export type Access =
+  /** Anyone, no token. */
+  | { public: true }
+  /** Any signed-in user; the handler scopes what it answers to the caller. */
+  | { authenticated: true }
+  /** Only callers holding the permission (403 otherwise). */
+  | { permission: Permission }
+  /** The `{id}` path parameter is the caller's own user id, or the caller holds the permission (404 otherwise). */
+  | { selfOr: Permission }
+  /** The resource's owner (the handler loads it and calls `requireOwner`), or a holder of the permission. */
+  | { ownerOr: Permission };
+
+export type AccessRoute = RouteConfig & { 'x-access': Access };
+
+const bearer = [{ bearerAuth: [] }];
+
+export const isPublic = (access: Access) => 'public' in access;
+
+/** A route definition with its access rule; `security` in the OpenAPI document follows from it. */
+export function defineRoute<P extends string, R extends Omit<RouteConfig, 'path' | 'security'> & { path: P }>(
+  route: R & { access: Access },
+) {
+  const { access, ...rest } = route;
+  return createRoute({
+    ...rest,
+    ...(isPublic(access) ? {} : { security: bearer }),
+    'x-access': access,
+  });
+}
+
+/** The middleware that enforces a route's access rule before its request is even validated. */
+export function guard(access: Access, verify: Verifier): MiddlewareHandler<AppEnv>[] {
+  if ('public' in access) return [];
+  const checks: MiddlewareHandler<AppEnv>[] = [authenticate(verify)];
+  if ('permission' in access) {
+    const { permission } = access;
+    checks.push(
+      createMiddleware<AppEnv>(async (c, next) => {
+        requirePermission(c.get('principal'), permission);
+        await next();
+      }),
+    );
+  } else if ('selfOr' in access) {
+    const permission = access.selfOr;
+    checks.push(
+      createMiddleware<AppEnv>(async (c, next) => {
+        requireSelfOr(c.get('principal'), c.req.param('id') ?? '', permission, 'user');
+        await next();
+      }),
+    );
+  } else if ('ownerOr' in access) {
+    const permission = access.ownerOr;
+    checks.push(
+      createMiddleware<AppEnv>(async (c, next) => {
+        c.set('ownerOr', permission);
+        await next();
+      }),
+    );
+  }
+  return checks;
+}
+
+/** On an `ownerOr` route: the caller owns the resource (`ownerId`) or holds the route's permission; else 404. */
+export function requireOwner(c: Context<AppEnv>, ownerId: string, what: string): void {
+  const permission = c.get('ownerOr') as Permission | undefined;
+  if (!permission) throw new AppError('INTERNAL', 'requireOwner on a route without an ownerOr rule');
+  requireSelfOr(c.get('principal'), ownerId, permission, what);
+}
+
+/**
+ * A service's router: every route mounted on it gets its access rule's guard in front of validation and
+ * handler, and a route without an access rule stops the service at start.
+ */
+export function createServiceRouter(verify: Verifier) {
+  const app = createRouter();
+  const mount = app.openapi;
+  app.openapi = ((route: RouteConfig, ...rest: unknown[]) => {
+    const access = (route as Partial<AccessRoute>)['x-access'];
+    if (!access) throw new Error(`${route.method.toUpperCase()} ${route.path} has no access rule`);
+    const own = route.middleware ? [route.middleware].flat() : [];
+    return (mount as (...a: unknown[]) => unknown)(
+      { ...route, middleware: [...guard(access, verify), ...own] },
+      ...rest,
+    );
+  }) as typeof app.openapi;
+  return app;
+}
+
+/** Whether the caller may see everyone's resources on an `ownerOr` or `authenticated` list route. */
+export const seesAll = (principal: Principal, permission: Permission) => hasPermission(principal, permission);

@@ -1,0 +1,58 @@
+/**
+ * Every route of the OpenAPI document, as the gateway serves it and as its own service serves it: both
+ * apply the route's access rule, so that the gateway and the service can never disagree, and a route
+ * without a rule (or a service that forgot to guard one) fails here.
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTE_TABLE } from '../../api/route-table.js';
+import { call, newCustomer, stack, type Customer } from '../support/client.js';
+
+let customer: Customer;
+let document: { paths: Record<string, Record<string, { 'x-access'?: unknown; security?: unknown }>> };
+
+beforeAll(async () => {
+  customer = await newCustomer();
+  document = (await call('GET', '/openapi.json')).body;
+});
+
+const concrete = (template: string) => template.replace(/\{[^}]+\}/g, () => randomUUID());
+
+describe('one route table', () => {
+  it('documents an access rule on every operation the gateway serves, and routes every one of them', () => {
+    const documented = Object.entries(document.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(ROUTE_TABLE.map((r) => `${r.method} ${r.template}`).sort());
+    for (const [path, ops] of Object.entries(document.paths))
+      for (const [method, op] of Object.entries(ops))
+        expect(op['x-access'], `${method} ${path}`).toBeDefined();
+  });
+
+  it.each(ROUTE_TABLE.map((r) => [`${r.method} ${r.template}`, r] as const))(
+    '%s: the gateway and its service apply the same rule',
+    async (_, entry) => {
+      const path = concrete(entry.template);
+      const json = ['POST', 'PUT', 'PATCH'].includes(entry.method) ? {} : undefined;
+      const bases = { gateway: stack().gateway, service: stack().serviceUrls[entry.service]! };
+      const access = entry.route['x-access'];
+      for (const [where, base] of Object.entries(bases)) {
+        const anonymous = await call(entry.method, path, { base, ...(json ? { json } : {}) });
+        if (entry.public) expect(anonymous.status, `${where}, no token`).not.toBe(401);
+        else expect(anonymous.status, `${where}, no token`).toBe(401);
+
+        if (entry.public) continue;
+        const asCustomer = await call(entry.method, path, {
+          base,
+          token: customer.token,
+          ...(json ? { json } : {}),
+        });
+        const expected =
+          'permission' in access ? 403 : 'selfOr' in access || 'ownerOr' in access ? 404 : undefined;
+        // Another user's id (or a resource that is not theirs): 403 without the permission, 404 otherwise.
+        if (expected) expect(asCustomer.status, `${where}, a customer`).toBe(expected);
+        else expect([401, 403], `${where}, a customer`).not.toContain(asCustomer.status);
+      }
+    },
+  );
+});

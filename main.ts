@@ -1,51 +1,50 @@
 /**
- * The one entry point: any service's API or worker, the gateway, migrations or the seed — the same code in
- * development, tests, Docker and Kubernetes.
+ * The one entry point: any service's API or worker, the gateway, migrations, the seed or the search
+ * attribute registration — the same code in development, tests, Docker and Kubernetes. Each role's code is
+ * loaded only when that role runs: a worker process loads no HTTP docs, an API process no worker code.
  *
- *   tsx main.ts api <users|products|orders|payments|notifications|gateway>
- *   tsx main.ts worker <users|products|orders|payments|notifications>
- *   tsx main.ts migrate
- *   tsx main.ts seed
+ *   node main.ts api <users|products|orders|payments|notifications|gateway>
+ *   node main.ts worker <users|products|orders|payments|notifications>
+ *   node main.ts migrate | seed | register-search-attributes
  */
-import { gatewayService } from './api/gateway/index.js';
-import { notificationsService } from './api/notifications/index.js';
-import { ordersService } from './api/orders/index.js';
-import { paymentsService } from './api/payments/index.js';
-import { productsService } from './api/products/index.js';
-import { runService, type ServiceSetup } from './api/service.js';
-import { usersService } from './api/users/index.js';
 import { SERVICES, type ServiceName } from './contracts/index.js';
-import { ConfigError, loadConfig } from './lib/config.js';
+import { ConfigError, loadConfig, workerMetricsPort, type Config } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
-import { migrateAll, seed } from './db/setup.js';
-import { notificationsWorker } from './workers/notifications.js';
-import { ordersWorker } from './workers/orders.js';
-import { paymentsWorker } from './workers/payments.js';
-import { productsWorker } from './workers/products.js';
-import { runWorker, type WorkerSetup } from './workers/run.js';
-import { usersWorker } from './workers/users.js';
+import type { Role } from './lib/runner.js';
 
-const APIS: Record<ServiceName | 'gateway', ServiceSetup> = {
-  users: usersService,
-  products: productsService,
-  orders: ordersService,
-  payments: paymentsService,
-  notifications: notificationsService,
-  gateway: gatewayService,
+const APIS: Record<ServiceName | 'gateway', () => Promise<Role>> = {
+  users: async () => (await import('./api/users/index.js')).usersService,
+  products: async () => (await import('./api/products/index.js')).productsService,
+  orders: async () => (await import('./api/orders/index.js')).ordersService,
+  payments: async () => (await import('./api/payments/index.js')).paymentsService,
+  notifications: async () => (await import('./api/notifications/index.js')).notificationsService,
+  gateway: async () => (await import('./api/gateway/index.js')).gatewayService,
 };
-const WORKERS: Record<ServiceName, WorkerSetup> = {
-  users: usersWorker,
-  products: productsWorker,
-  orders: ordersWorker,
-  payments: paymentsWorker,
-  notifications: notificationsWorker,
+const WORKERS: Record<ServiceName, () => Promise<Role>> = {
+  users: async () => (await import('./workers/users.js')).usersWorker,
+  products: async () => (await import('./workers/products.js')).productsWorker,
+  orders: async () => (await import('./workers/orders.js')).ordersWorker,
+  payments: async () => (await import('./workers/payments.js')).paymentsWorker,
+  notifications: async () => (await import('./workers/notifications.js')).notificationsWorker,
+};
+const TASKS: Record<string, (config: Config) => Promise<void>> = {
+  migrate: async (config) => (await import('./db/setup.js')).migrateAll(config),
+  seed: async (config) =>
+    (await import('./db/setup.js')).seed(config, createLogger('seed', config.LOG_LEVEL)),
+  'register-search-attributes': async (config) =>
+    (await import('./lib/temporal-setup.js')).registerSearchAttributes(
+      config,
+      createLogger('register-search-attributes', config.LOG_LEVEL),
+    ),
 };
 
-const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway'].join('|')}> | worker <${SERVICES.join('|')}> | migrate | seed`;
+const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway'].join('|')}> | worker <${SERVICES.join('|')}> | ${Object.keys(TASKS).join(' | ')}`;
 
-async function main(argv: string[]): Promise<void> {
-  const [command, name] = argv;
-  let config;
+const isKey = <T extends object>(o: T, k: string | undefined): k is Extract<keyof T, string> =>
+  k !== undefined && Object.hasOwn(o, k);
+
+async function main([command, name]: string[]): Promise<void> {
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -55,52 +54,35 @@ async function main(argv: string[]): Promise<void> {
     }
     throw err;
   }
+  const { runRole } = await import('./lib/runner.js');
 
-  if (command === 'migrate') return await migrateAll(config);
-  if (command === 'seed') return await seed(config, createLogger('seed', config.LOG_LEVEL));
-
-  let shutdown: () => Promise<void>;
-  if (command === 'api' && name && name in APIS) {
-    const logger = createLogger(name === 'gateway' ? 'gateway' : `${name}-api`, config.LOG_LEVEL);
-    const port = name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name as ServiceName];
-    ({ shutdown } = await runService(name, port, APIS[name as ServiceName], config, logger));
-  } else if (command === 'worker' && name && name in WORKERS) {
-    const logger = createLogger(`${name}-worker`, config.LOG_LEVEL);
-    const worker = await runWorker(name as ServiceName, WORKERS[name as ServiceName], config, logger);
-    shutdown = worker.shutdown;
-    worker.running.catch((err: unknown) => {
-      logger.fatal({ err }, 'worker stopped');
-      process.exit(1);
+  if (isKey(TASKS, command)) return await TASKS[command]!(config);
+  if (command === 'api' && isKey(APIS, name)) {
+    const processName = name === 'gateway' ? 'gateway' : `${name}-api`;
+    const port = name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name];
+    const role = await APIS[name]();
+    return await runRole({
+      name: processName,
+      port,
+      role,
+      config,
+      logger: createLogger(processName, config.LOG_LEVEL),
     });
-  } else {
-    console.error(USAGE);
-    process.exit(2);
   }
-
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    shutdown().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const parent = config.ORDERSAGA_PARENT_PID;
-  if (parent) {
-    // Started by the local stack runner: if it dies without stopping us, stop too rather than linger.
-    setInterval(() => {
-      try {
-        process.kill(parent, 0);
-      } catch {
-        stop();
-      }
-    }, 2000).unref();
+  if (command === 'worker' && isKey(WORKERS, name)) {
+    const processName = `${name}-worker`;
+    const role = await WORKERS[name]();
+    const port = workerMetricsPort(config, name);
+    return await runRole({
+      name: processName,
+      port,
+      role,
+      config,
+      logger: createLogger(processName, config.LOG_LEVEL),
+    });
   }
+  console.error(USAGE);
+  process.exit(2);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

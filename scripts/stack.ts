@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -25,6 +24,7 @@ import {
   type Output,
 } from './processes.js';
 import { migrateAll, seed } from '../db/setup.js';
+import { ensureSearchAttributes, searchAttributes } from '../lib/temporal-setup.js';
 import { ensureFerretDb, ensureTemporalCli, MissingComponentError } from './tools.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -38,8 +38,6 @@ interface DevServerSettings {
 
 const readJson = <T>(file: string) =>
   JSON.parse(readFileSync(join(ROOT, 'temporal-config', file), 'utf8')) as T;
-export const searchAttributes = () =>
-  readJson<{ searchAttributes: Record<string, string> }>('search-attributes.json').searchAttributes;
 
 export interface StackOptions {
   dataDir: string;
@@ -151,32 +149,6 @@ export async function ensureRedis(url: string, say: (m: string) => void) {
   throw new MissingComponentError(
     `Redis is not reachable at ${new URL(url).host}: start it, or set REDIS_URL`,
   );
-}
-
-async function ensureSearchAttributes(address: string, namespace: string) {
-  const connection = await Connection.connect({ address });
-  try {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = Object.entries(searchAttributes()).filter(
-      ([name]) => !(name in (customAttributes ?? {})),
-    );
-    if (missing.length === 0) return;
-    const types: Record<string, number> = {
-      Text: 1,
-      Keyword: 2,
-      Int: 3,
-      Double: 4,
-      Bool: 5,
-      Datetime: 6,
-      KeywordList: 7,
-    };
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, types[type]!])),
-    });
-  } finally {
-    await connection.close();
-  }
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {

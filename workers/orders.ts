@@ -2,14 +2,14 @@ import { createOrderActivities } from '../activities/orders.js';
 import * as schema from '../db/orders/schema.js';
 import { createDb } from '../db/postgres.js';
 import { postgres } from '../lib/resources.js';
-import type { WorkerSetup } from './run.js';
+import { workerRole } from './run.js';
 
 /** The only worker that hosts workflows: the order saga runs on the `orders` task queue. */
-export const ordersWorker: WorkerSetup = async ({ config, logger }) => {
+export const ordersWorker = workerRole('orders', async ({ config, logger }) => {
   const pg = postgres('orders-worker', config.DATABASE_URL_ORDERS);
   return {
     activities: createOrderActivities({ db: createDb(pg.client, schema), logger }),
     resources: [pg],
     workflowsPath: new URL('../workflows/index.ts', import.meta.url),
   };
-};
+});

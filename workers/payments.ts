@@ -2,9 +2,9 @@ import { createPaymentActivities } from '../activities/payments.js';
 import * as schema from '../db/payments/schema.js';
 import { createDb } from '../db/postgres.js';
 import { postgres } from '../lib/resources.js';
-import type { WorkerSetup } from './run.js';
+import { workerRole } from './run.js';
 
-export const paymentsWorker: WorkerSetup = async ({ config, logger }) => {
+export const paymentsWorker = workerRole('payments', async ({ config, logger }) => {
   const pg = postgres('payments-worker', config.DATABASE_URL_PAYMENTS);
   const activities = createPaymentActivities({
     db: createDb(pg.client, schema),
@@ -12,4 +12,4 @@ export const paymentsWorker: WorkerSetup = async ({ config, logger }) => {
     slowDelayMs: config.PAYMENT_SLOW_DELAY,
   });
   return { activities, resources: [pg] };
-};
+});

@@ -3,10 +3,10 @@ import { createDb } from '../db/postgres.js';
 import { createInventory } from '../db/products/inventory.js';
 import * as inventorySchema from '../db/products/schema.js';
 import { postgres } from '../lib/resources.js';
-import type { WorkerSetup } from './run.js';
+import { workerRole } from './run.js';
 
-export const productsWorker: WorkerSetup = async ({ config, logger }) => {
+export const productsWorker = workerRole('products', async ({ config, logger }) => {
   const pg = postgres('inventory-worker', config.DATABASE_URL_INVENTORY);
   const inventory = createInventory(createDb(pg.client, inventorySchema));
   return { activities: createProductActivities({ inventory, logger }), resources: [pg] };
-};
+});

@@ -1,18 +1,16 @@
 /**
- * Runs one service's Temporal worker on its task queue, with that service's activities built from its own
- * database, plus a small HTTP server for /health, /ready and /metrics.
+ * One service's Temporal worker on its task queue, with that service's activities built from its own
+ * database; the process runner adds /health, /ready and /metrics and stops it in order.
  */
 import { fileURLToPath } from 'node:url';
 import type { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
-import { Counter, Histogram } from 'prom-client';
-import type { ServiceName } from '../contracts/index.js';
-import { workerMetricsPort, type Config } from '../lib/config.js';
-import { createApp } from '../lib/http/app.js';
-import { serveApp } from '../lib/http/serve.js';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { TASK_QUEUES, type ServiceName } from '../contracts/index.js';
+import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
-import { TASK_QUEUES } from '../contracts/index.js';
+import type { Role } from '../lib/runner.js';
 
 export interface WorkerParts {
   activities: object;
@@ -32,6 +30,8 @@ function installRuntime(logger: Logger): void {
     sdk[fn](meta ?? {}, message);
   };
   Runtime.install({
+    // The process runner owns SIGINT and SIGTERM and stops the worker in its own order.
+    shutdownSignals: [],
     logger: {
       log,
       trace: (m, meta) => log('TRACE', m, meta),
@@ -43,17 +43,47 @@ function installRuntime(logger: Logger): void {
   });
 }
 
-export async function runWorker(service: ServiceName, setup: WorkerSetup, config: Config, logger: Logger) {
-  installRuntime(logger);
-  const parts = await setup({ config, logger });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporalCheck = { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) };
-  const { app, registry } = createApp({
-    name: `${service}-worker`,
-    logger,
-    readiness: [...parts.resources.map((r) => r.readiness), temporalCheck],
-  });
+/** A worker process's role for the runner: the worker on its task queue, its connections, its metrics. */
+export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
+  return async ({ config, logger, registry }) => {
+    installRuntime(logger);
+    const parts = await setup({ config, logger });
+    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const temporal: Resource<NativeConnection> = {
+      client: connection,
+      readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
+      close: () => connection.close(),
+    };
+    const worker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: TASK_QUEUES[service],
+      activities: parts.activities,
+      ...(parts.workflowsPath ? { workflowsPath: fileURLToPath(parts.workflowsPath) } : {}),
+      interceptors: { activity: [activityMetrics(registry)] },
+      shutdownGraceTime: '10s',
+    });
+    const done = worker.run();
+    logger.info(
+      { taskQueue: TASK_QUEUES[service], workflows: Boolean(parts.workflowsPath) },
+      'worker polling',
+    );
+    return {
+      // The connection closes after the worker has stopped (the runner closes resources last).
+      resources: [...parts.resources, temporal],
+      task: {
+        done,
+        stop: async () => {
+          worker.shutdown();
+          await done.catch(() => {});
+        },
+      },
+    };
+  };
+}
 
+/** Activity executions and durations by type and outcome, on the process's registry. */
+function activityMetrics(registry: Registry) {
   const executions = new Counter({
     name: 'temporal_activity_executions_total',
     help: 'Activity executions by type and outcome',
@@ -66,7 +96,7 @@ export async function runWorker(service: ServiceName, setup: WorkerSetup, config
     labelNames: ['activity'] as const,
     registers: [registry],
   });
-  const metricsInterceptor = (ctx: Context): { inbound: ActivityInboundCallsInterceptor } => ({
+  return (ctx: Context): { inbound: ActivityInboundCallsInterceptor } => ({
     inbound: {
       async execute(input, next) {
         const stop = durations.startTimer({ activity: ctx.info.activityType });
@@ -83,29 +113,4 @@ export async function runWorker(service: ServiceName, setup: WorkerSetup, config
       },
     },
   });
-
-  const worker = await Worker.create({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: TASK_QUEUES[service],
-    activities: parts.activities,
-    ...(parts.workflowsPath ? { workflowsPath: fileURLToPath(parts.workflowsPath) } : {}),
-    interceptors: { activity: [metricsInterceptor] },
-    shutdownGraceTime: '10s',
-  });
-  const metricsPort = workerMetricsPort(config, service);
-  const server = await serveApp(app, metricsPort, config.BIND_HOST, logger);
-  logger.info({ taskQueue: TASK_QUEUES[service], workflows: Boolean(parts.workflowsPath) }, 'worker started');
-
-  const running = worker.run();
-  return {
-    running,
-    shutdown: async () => {
-      worker.shutdown();
-      await running.catch(() => {});
-      await server.close();
-      await connection.close();
-      await Promise.all(parts.resources.map((r) => r.close()));
-    },
-  };
 }

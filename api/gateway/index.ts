@@ -1,9 +1,9 @@
 import { SERVICES } from '../../contracts/index.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
-import type { ServiceSetup } from '../service.js';
+import type { Role } from '../../lib/runner.js';
 import { createGatewayApp } from './gateway.app.js';
 
-export const gatewayService: ServiceSetup = async ({ config }) => ({
+export const gatewayService: Role = async ({ config }) => ({
   routes: createGatewayApp({ config, verify: remoteVerifier(config) }),
   resources: [],
   // Ready when every service it routes to answers.

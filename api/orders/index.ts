@@ -3,10 +3,10 @@ import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
 import { postgres, temporal } from '../../lib/resources.js';
-import type { ServiceSetup } from '../service.js';
+import type { Role } from '../../lib/runner.js';
 import { createOrdersApp } from './orders.app.js';
 
-export const ordersService: ServiceSetup = async ({ config }) => {
+export const ordersService: Role = async ({ config }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
   const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
   const routes = createOrdersApp({

@@ -5,10 +5,10 @@ import { loadSigningKeys } from '../../db/users/signing-keys.js';
 import { createUsers } from '../../db/users/users.js';
 import { createVerifier } from '../../lib/http/auth.js';
 import { postgres } from '../../lib/resources.js';
-import type { ServiceSetup } from '../service.js';
+import type { Role } from '../../lib/runner.js';
 import { createUsersApp } from './users.app.js';
 
-export const usersService: ServiceSetup = async ({ config }) => {
+export const usersService: Role = async ({ config }) => {
   const pg = postgres('users-api', config.DATABASE_URL_USERS);
   const db = createDb(pg.client, schema);
   const keys = await loadSigningKeys(db);

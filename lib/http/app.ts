@@ -19,6 +19,8 @@ export interface AppOptions {
   name: string;
   logger: Logger;
   readiness: ReadinessCheck[];
+  /** The process's registry, when it registers metrics of its own; else a new one. */
+  registry?: Registry;
 }
 
 export function createMetricsRegistry(name: string): Registry {
@@ -37,8 +39,7 @@ export function validationDetails(issues: readonly z.core.$ZodIssue[], where: st
   }));
 }
 
-export function createApp({ name, logger, readiness }: AppOptions) {
-  const registry = createMetricsRegistry(name);
+export function createApp({ name, logger, readiness, registry = createMetricsRegistry(name) }: AppOptions) {
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',

@@ -57,28 +57,24 @@ async function main([command, name]: string[]): Promise<void> {
   const { runRole } = await import('./lib/runner.js');
 
   if (isKey(TASKS, command)) return await TASKS[command]!(config);
-  if (command === 'api' && isKey(APIS, name)) {
-    const processName = name === 'gateway' ? 'gateway' : `${name}-api`;
-    const port = name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name];
-    const role = await APIS[name]();
+  const chosen =
+    command === 'api' && isKey(APIS, name)
+      ? {
+          processName: name === 'gateway' ? 'gateway' : `${name}-api`,
+          port: name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name],
+          load: APIS[name],
+        }
+      : command === 'worker' && isKey(WORKERS, name)
+        ? { processName: `${name}-worker`, port: workerMetricsPort(config, name), load: WORKERS[name] }
+        : null;
+  if (chosen) {
+    const logger = createLogger(chosen.processName, config.LOG_LEVEL);
     return await runRole({
-      name: processName,
-      port,
-      role,
+      name: chosen.processName,
+      port: chosen.port,
+      role: await chosen.load(),
       config,
-      logger: createLogger(processName, config.LOG_LEVEL),
-    });
-  }
-  if (command === 'worker' && isKey(WORKERS, name)) {
-    const processName = `${name}-worker`;
-    const role = await WORKERS[name]();
-    const port = workerMetricsPort(config, name);
-    return await runRole({
-      name: processName,
-      port,
-      role,
-      config,
-      logger: createLogger(processName, config.LOG_LEVEL),
+      logger,
     });
   }
   console.error(USAGE);

@@ -36,6 +36,13 @@ afterAll(async () => {
 const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, attempt: number, ...args: A) =>
   new MockActivityEnvironment({ attempt }).run(fn, ...args);
 
+/** One order's inventory input: a fresh order id, one product. */
+const inputFor = (productId: string, quantity: number) => ({
+  orderId: randomUUID(),
+  requestId: 'test',
+  items: [{ productId, quantity }],
+});
+
 const inventoryActivities = () =>
   createProductActivities({ inventory: createInventory(createDb(inventoryPool, inventorySchema)), logger });
 
@@ -53,11 +60,7 @@ const waitingOnLocks = async () =>
 describe('inventory', () => {
   it('gives back what a late reserve attempt holds when the release ran while it was in flight', async () => {
     const product = await newProduct(admin, { stock: 5 });
-    const input = {
-      orderId: randomUUID(),
-      requestId: 'test',
-      items: [{ productId: product.id, quantity: 2 }],
-    };
+    const input = inputFor(product.id, 2);
     const a = inventoryActivities();
     // Another session locks the product's row: the reserve attempt parks inside its transaction, after
     // claiming the reservation; the release parks behind the reserve's claim.
@@ -86,11 +89,7 @@ describe('inventory', () => {
 
   it('reserves once however often it is retried, and releases once however often compensated', async () => {
     const product = await newProduct(admin, { stock: 5 });
-    const input = {
-      orderId: randomUUID(),
-      requestId: 'test',
-      items: [{ productId: product.id, quantity: 2 }],
-    };
+    const input = inputFor(product.id, 2);
     const a = inventoryActivities();
     await run(a.reserveInventory, 1, input);
     await run(a.reserveInventory, 2, input);
@@ -104,11 +103,7 @@ describe('inventory', () => {
 
   it('commits once, and a release after the commit gives nothing back', async () => {
     const product = await newProduct(admin, { stock: 5 });
-    const input = {
-      orderId: randomUUID(),
-      requestId: 'test',
-      items: [{ productId: product.id, quantity: 3 }],
-    };
+    const input = inputFor(product.id, 3);
     const a = inventoryActivities();
     await run(a.reserveInventory, 1, input);
     await run(a.commitInventory, 1, input);

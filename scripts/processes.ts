@@ -100,12 +100,19 @@ export async function waitFor(
   throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s`);
 }
 
+/** A process that ran this long before it died was healthy: its next restart waits the shortest delay. */
+const HEALTHY_RUN_MS = 30_000;
+
 /**
  * A process that is started again when it dies after start-up (a killed worker comes back, as under
  * Compose's `restart` or a Kubernetes Deployment). Its pid is kept in `pidFile`, current across restarts.
+ * Restarts back off (500 ms more each time, at most 10 s) while it keeps dying, and the backoff resets
+ * once it has run for HEALTHY_RUN_MS.
  */
 export class Supervised {
   private restarts = 0;
+  /** The delay before the latest restart (for tests and logs). */
+  lastDelayMs = 0;
   private stopped = false;
   private restarting = false;
   current: Managed;
@@ -115,17 +122,21 @@ export class Supervised {
     private readonly start: () => Managed,
     private readonly say: (msg: string) => void,
     private readonly pidFile?: string,
+    private readonly healthyRunMs = HEALTHY_RUN_MS,
   ) {
     this.current = this.launch();
   }
 
   private launch(): Managed {
     const p = this.start();
+    const startedAt = Date.now();
     if (this.pidFile && p.child.pid) writeFileSync(this.pidFile, String(p.child.pid));
     void p.exited.then((code) => {
       if (this.stopped || !this.restarting) return;
+      if (Date.now() - startedAt >= this.healthyRunMs) this.restarts = 0;
       this.restarts++;
       const delay = Math.min(500 * this.restarts, 10_000);
+      this.lastDelayMs = delay;
       this.say(`${this.name} exited (code ${code}); starting it again in ${delay} ms`);
       setTimeout(() => {
         if (!this.stopped) this.current = this.launch();

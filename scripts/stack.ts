@@ -13,16 +13,7 @@ import { Redis } from 'ioredis';
 import { SERVICES } from '../contracts/index.js';
 import { loadConfig, workerMetricsPort, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import {
-  freePort,
-  portOpen,
-  startProcess,
-  stopProcess,
-  Supervised,
-  waitFor,
-  type Managed,
-  type Output,
-} from './processes.js';
+import { freePort, portOpen, startProcess, Supervised, waitFor, type Output } from './processes.js';
 import { migrateAll, seed } from '../db/setup.js';
 import { ensureSearchAttributes, searchAttributes } from '../lib/temporal-setup.js';
 import { ensureFerretDb, ensureTemporalCli, MissingComponentError } from './tools.js';
@@ -161,17 +152,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const pidsDir = join(opts.dataDir, 'pids');
   mkdirSync(pidsDir, { recursive: true });
   const processes: Supervised[] = [];
-  const infra: Managed[] = [];
-  const track = <P extends Managed | Supervised>(p: P, list: P[]) => {
+  /** The Temporal dev server and FerretDB: supervised too, and restarted on their data if they die. */
+  const infra: Supervised[] = [];
+  const track = (p: Supervised, list: Supervised[]) => {
     list.push(p);
-    opts.started?.push({ name: p.name, stop: () => ('stop' in p ? p.stop() : stopProcess(p)) });
+    opts.started?.push({ name: p.name, stop: () => p.stop() });
     return p;
   };
 
   // Services and workers first, then the servers they use.
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
-    await Promise.all(infra.map((p) => stopProcess(p)));
+    await Promise.all(infra.map((p) => p.stop()));
   };
 
   const checkpoint = () => {
@@ -223,15 +215,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const [cmd, cmdArgs] = existsSync('/usr/bin/setpriv')
         ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', '--', temporalCli, ...args]]
         : [temporalCli, args];
-      const server = startProcess('temporal', cmd, cmdArgs, {
-        env: process.env,
-        cwd: ROOT,
-        output: output('temporal'),
-      });
+      const server = new Supervised(
+        'temporal',
+        () =>
+          startProcess('temporal', cmd, cmdArgs, { env: process.env, cwd: ROOT, output: output('temporal') }),
+        say,
+        join(pidsDir, 'temporal.pid'),
+      );
       track(server, infra);
       temporalAddress = `127.0.0.1:${port}`;
       temporalUi = `http://127.0.0.1:${uiPort}`;
-      await waitFor('the Temporal dev server', () => portOpen('127.0.0.1', port), 60_000, server);
+      await waitFor('the Temporal dev server', () => portOpen('127.0.0.1', port), 60_000, server.current);
     }
 
     checkpoint();
@@ -245,26 +239,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           `port ${port} is taken: stop what runs there, or set MONGO_URL to use that MongoDB`,
         );
       }
-      const server = startProcess(
+      const args = ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', join(opts.dataDir, 'ferretdb')];
+      args.push('-parent-pid', String(process.pid));
+      const server = new Supervised(
         'ferretdb',
-        ferret!,
-        [
-          '-listen',
-          `127.0.0.1:${port}`,
-          '-sqlite-dir',
-          join(opts.dataDir, 'ferretdb'),
-          '-parent-pid',
-          String(process.pid),
-        ],
-        {
-          env: process.env,
-          cwd: ROOT,
-          output: output('ferretdb'),
-        },
+        () =>
+          startProcess('ferretdb', ferret!, args, {
+            env: process.env,
+            cwd: ROOT,
+            output: output('ferretdb'),
+          }),
+        say,
+        join(pidsDir, 'ferretdb.pid'),
       );
       track(server, infra);
       mongoUrl = `mongodb://127.0.0.1:${port}/catalog`;
-      await waitFor('FerretDB', () => portOpen('127.0.0.1', port), 30_000, server);
+      await waitFor('FerretDB', () => portOpen('127.0.0.1', port), 30_000, server.current);
     }
 
     const env = {
@@ -344,7 +334,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ),
       ),
     );
-    for (const p of processes) p.keepRunning();
+    for (const p of [...infra, ...processes]) p.keepRunning();
 
     return {
       config,

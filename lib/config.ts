@@ -72,6 +72,11 @@ const schema = z.object({
   COMPENSATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
   /** The simulated card processor's delay for `tok_slow`; longer than the charge activity's first timeout. */
   PAYMENT_SLOW_DELAY: duration.default(8_000),
+  /** Tests only: a named point (lib/failpoints.ts) where this process kills itself. */
+  ORDERSAGA_FAILPOINT: z.enum(['after-order-row']).optional(),
+  /** How often the order service looks for orders whose saga was never started, and how old they must be. */
+  SAGA_RECONCILE_INTERVAL: duration.default(5_000),
+  SAGA_RECONCILE_GRACE: duration.default(30_000),
   /** Set by the local stack runner: a child exits when that process is gone, so nothing is orphaned. */
   ORDERSAGA_PARENT_PID: z.coerce.number().int().positive().optional(),
 });

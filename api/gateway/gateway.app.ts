@@ -40,9 +40,31 @@ export function createGatewayApp({ config, verify }: { config: Config; verify: V
       });
     } catch (err) {
       c.get('log').warn({ target, err: (err as Error).message }, 'upstream unavailable');
-      throw new AppError('SERVICE_UNAVAILABLE', `the ${target} service is unavailable`);
+      throw upstreamFailure(target, c.req.method, entry.template, err);
     }
   });
 
   return app;
+}
+
+/**
+ * A request the upstream never received (connection refused) did nothing. A POST it may have received
+ * before it died may have done its work: the caller is told that the outcome is unknown and how to find
+ * out, instead of a plain "unavailable" that invites a blind retry (a second order, a second charge).
+ */
+export function upstreamFailure(target: string, method: string, template: string, err: unknown): AppError {
+  const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  if (refused || method !== 'POST')
+    return new AppError('SERVICE_UNAVAILABLE', `the ${target} service is unavailable`);
+  const placing = template.endsWith('/orders');
+  return new AppError(
+    'SERVICE_UNAVAILABLE',
+    `the ${target} service failed while handling this request; it may have been carried out`,
+    {
+      outcome: 'unknown',
+      hint: placing
+        ? 'the order may have been placed and will then run to its end: look for it with GET /api/v1/orders before placing it again, or retry with the same Idempotency-Key, which is always safe'
+        : 'check the resource before retrying',
+    },
+  );
 }

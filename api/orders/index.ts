@@ -5,15 +5,14 @@ import { remoteVerifier } from '../../lib/http/auth.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import type { Role } from '../../lib/runner.js';
 import { createOrdersApp } from './orders.app.js';
+import { startReconciler } from './reconciler.js';
 
-export const ordersService: Role = async ({ config }) => {
+export const ordersService: Role = async ({ config, logger }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
   const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
-  const routes = createOrdersApp({
-    orders: createOrders(createDb(pg.client, schema)),
-    temporal: t.client,
-    config,
-    verify: remoteVerifier(config),
-  });
-  return { routes, resources: [pg, t] };
+  const orders = createOrders(createDb(pg.client, schema));
+  const routes = createOrdersApp({ orders, temporal: t.client, config, verify: remoteVerifier(config) });
+  // Orders whose placing request died before starting their saga get it from here.
+  const reconciler = startReconciler(orders, t.client, config, logger.child({ component: 'reconciler' }));
+  return { routes, resources: [pg, t], task: reconciler };
 };

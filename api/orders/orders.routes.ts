@@ -52,7 +52,10 @@ const IdempotencyHeaders = z.object({
     .regex(/^[\x21-\x7E]+$/, '1–255 printable characters')
     .optional()
     .openapi({
-      description: 'Idempotency-Key: replays of the same request return the same order',
+      description:
+        'Replays of the same request (even concurrent) return the same order, with one saga and one charge. ' +
+        'Send one: without it, a 503 whose details say `outcome: unknown` means the order may have been ' +
+        'placed (it then runs to its end); look for it with GET /api/v1/orders before placing it again.',
       example: 'b6c1e0d4-checkout-42',
     }),
 });

@@ -10,6 +10,7 @@ import { orderWorkflowId, type OrderSagaInput } from '../../contracts/index.js';
 import type { OrderRow, Orders } from '../../db/orders/orders.js';
 import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
+import { failpoint } from '../../lib/failpoints.js';
 import { fetchPrices } from './catalog.js';
 import type { NewOrder } from './orders.routes.js';
 import { ensureSagaStarted, sagaExists } from './saga-client.js';
@@ -34,6 +35,29 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The saga's input, from the order row alone (the reconciler starts sagas from rows). */
+export function sagaInputOf(order: OrderRow, config: Config, requestId: string): OrderSagaInput | null {
+  if (!order.payment) return null;
+  return {
+    orderId: order.id,
+    userId: order.userId,
+    items: order.items,
+    totalCents: order.totalCents,
+    currency: order.currency,
+    payment: order.payment,
+    approvalThresholdCents: config.APPROVAL_THRESHOLD_CENTS,
+    approvalTimeoutMs: config.APPROVAL_TIMEOUT,
+    compensationMaxAttempts: config.COMPENSATION_MAX_ATTEMPTS,
+    requestId,
+  };
+}
+
+/** Starts the order's saga (or finds it started) and notes it on the row. */
+export async function startSaga(orders: Orders, temporal: Client, input: OrderSagaInput): Promise<void> {
+  await ensureSagaStarted(temporal, input);
+  await orders.markSagaStarted(input.orderId);
+}
+
 export async function placeOrder(
   orders: Orders,
   temporal: Client,
@@ -41,18 +65,9 @@ export async function placeOrder(
   req: PlaceOrder,
 ): Promise<OrderRow> {
   const requestHash = createHash('sha256').update(canonical(req.body)).digest('hex');
-  const sagaInput = (order: OrderRow): OrderSagaInput => ({
-    orderId: order.id,
-    userId: order.userId,
-    items: order.items,
-    totalCents: order.totalCents,
-    currency: order.currency,
-    payment: req.body.payment,
-    approvalThresholdCents: config.APPROVAL_THRESHOLD_CENTS,
-    approvalTimeoutMs: config.APPROVAL_TIMEOUT,
-    compensationMaxAttempts: config.COMPENSATION_MAX_ATTEMPTS,
-    requestId: req.requestId,
-  });
+  // The same key and body: the same payment, whether or not the row kept it (rows from before it did).
+  const sagaInput = (order: OrderRow): OrderSagaInput =>
+    sagaInputOf({ ...order, payment: req.body.payment }, config, req.requestId)!;
 
   async function replay(key: string): Promise<OrderRow | null> {
     const existing = await orders.byIdempotencyKey(req.userId, key);
@@ -64,7 +79,7 @@ export async function placeOrder(
       );
     }
     // The request that created it may have died before starting the saga: make sure it runs.
-    await ensureSagaStarted(temporal, sagaInput(existing));
+    await startSaga(orders, temporal, sagaInput(existing));
     return existing;
   }
 
@@ -96,6 +111,7 @@ export async function placeOrder(
     workflowId: orderWorkflowId(id),
     idempotencyKey: req.idempotencyKey ?? null,
     requestHash,
+    payment: req.body.payment,
   });
   if (!created) {
     // A concurrent request with the same key won the insert.
@@ -103,9 +119,11 @@ export async function placeOrder(
     if (existing) return existing;
     throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'a request with this Idempotency-Key is in progress; retry');
   }
+  // A crash between here and the saga's start leaves a row without a saga: the reconciler starts it.
+  failpoint('after-order-row', config);
 
   try {
-    await ensureSagaStarted(temporal, sagaInput(created));
+    await startSaga(orders, temporal, sagaInput(created));
   } catch (err) {
     // A start that timed out may still have happened, or a concurrent replay may have started it.
     if (await sagaExists(temporal, id)) return created;

@@ -2,7 +2,7 @@
  * The order service's data operations: orders as callers see them (with their steps), the lists, and the
  * row writes that placing an order makes. The saga's own writes are the `updateOrder` activity's.
  */
-import { and, asc, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { OrderStatus } from '../../contracts/index.js';
 import { notFound } from '../../lib/errors.js';
@@ -104,6 +104,29 @@ export function createOrders(db: OrdersDb) {
     async insert(values: typeof schema.orders.$inferInsert): Promise<OrderRow | null> {
       const [created] = await db.insert(schema.orders).values(values).onConflictDoNothing().returning();
       return created ?? null;
+    },
+
+    /** The saga is known to run (or to have run): the reconciler leaves the order alone. */
+    async markSagaStarted(id: string): Promise<void> {
+      await db
+        .update(schema.orders)
+        .set({ sagaStartedAt: sql`now()` })
+        .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)));
+    },
+
+    /** Orders older than `graceMs` whose saga was never seen started: their placing request died midway. */
+    async withoutSaga(graceMs: number, limit: number): Promise<OrderRow[]> {
+      return await db
+        .select()
+        .from(schema.orders)
+        .where(
+          and(
+            isNull(schema.orders.sagaStartedAt),
+            lt(schema.orders.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`),
+          ),
+        )
+        .orderBy(asc(schema.orders.createdAt))
+        .limit(limit);
     },
 
     /** Takes back an order whose saga could not be started. */

@@ -36,6 +36,10 @@ export const orders = pgTable(
     idempotencyKey: text('idempotency_key'),
     /** sha-256 of the canonical request body, to tell a replay from a reuse of the key. */
     requestHash: text('request_hash'),
+    /** The card token the saga charges: kept so that a saga can be started from the row alone. */
+    payment: jsonb('payment').$type<{ method: 'card'; token: string }>(),
+    /** When the saga was known to be started; null rows are started by the reconciler. */
+    sagaStartedAt: timestamp('saga_started_at', { withTimezone: true }),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -46,6 +50,9 @@ export const orders = pgTable(
       .where(sql`${t.idempotencyKey} is not null`),
     index('orders_user_created').on(t.userId, t.createdAt),
     index('orders_status').on(t.status),
+    index('orders_saga_not_started')
+      .on(t.createdAt)
+      .where(sql`${t.sagaStartedAt} is null`),
     check('orders_status_known', oneOf(t.status, ORDER_STATUSES)),
     check('orders_failure_reason_known', oneOf(t.failureReason, FAILURE_REASONS)),
   ],

@@ -98,6 +98,9 @@ export default async function setup(project: TestProject) {
     PAYMENT_SLOW_DELAY: '7s',
     // Fewer attempts than in production, so a compensation that keeps failing is reported within seconds.
     COMPENSATION_MAX_ATTEMPTS: '3',
+    // Orders whose placing request died get their saga within seconds, not the default half minute.
+    SAGA_RECONCILE_INTERVAL: '1s',
+    SAGA_RECONCILE_GRACE: '3s',
   };
   const stack = await startStack({
     dataDir,

@@ -84,11 +84,13 @@ export async function placeOrder(
   items: { productId: string; quantity: number }[],
   cardToken: string,
   key?: string,
+  base?: string,
 ) {
   return await call('POST', '/api/v1/orders', {
     token: customer.token,
     json: { items, payment: { method: 'card', token: cardToken } },
     ...(key ? { headers: { 'Idempotency-Key': key } } : {}),
+    ...(base ? { base } : {}),
   });
 }
 

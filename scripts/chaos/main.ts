@@ -1,0 +1,121 @@
+/**
+ * `npm run chaos [-- --seed N --orders N --concurrency N --window 60s]`: starts its own stack (free ports,
+ * databases ordersaga_chaos_*, Redis database 12, a temporary data folder), runs a seeded fault campaign,
+ * prints every invariant with its figures, and exits 1 if any is violated. The seed is printed first, so a
+ * failure reproduces with --seed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { SERVICES } from '../../contracts/index.js';
+import { parseDuration, workerMetricsPort } from '../../lib/config.js';
+import { freePort } from '../processes.js';
+import { startStack } from '../stack.js';
+import { runCampaign, type ChaosTarget } from './campaign.js';
+import { checkInvariants, report } from './invariants.js';
+
+const POSTGRES = process.env.CHAOS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const REDIS = process.env.CHAOS_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    orders: { type: 'string', default: '120' },
+    concurrency: { type: 'string', default: '8' },
+    window: { type: 'string', default: '60s' },
+    settle: { type: 'string', default: '180s' },
+  },
+});
+const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1_000_000);
+console.log(`chaos: seed ${seed} (repeat with: npm run chaos -- --seed ${seed})`);
+
+const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-chaos-'));
+const databaseUrls = {
+  users: `${POSTGRES}/ordersaga_chaos_users`,
+  orders: `${POSTGRES}/ordersaga_chaos_orders`,
+  payments: `${POSTGRES}/ordersaga_chaos_payments`,
+  inventory: `${POSTGRES}/ordersaga_chaos_inventory`,
+};
+const admin = new pg.Client({ connectionString: `${POSTGRES}/postgres` });
+await admin.connect();
+for (const url of Object.values(databaseUrls))
+  await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
+await admin.end();
+const redis = new Redis(REDIS);
+await redis.flushdb();
+redis.disconnect();
+
+const ports = await Promise.all(Array.from({ length: 9 }, () => freePort()));
+const [temporal, ui, mongo, gateway, ...servicePorts] = ports as [
+  number,
+  number,
+  number,
+  number,
+  ...number[],
+];
+const env: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  GATEWAY_PORT: String(gateway),
+  ...Object.fromEntries(
+    ['USER', 'PRODUCT', 'ORDER', 'PAYMENT', 'NOTIFICATION'].map((s, i) => [
+      `${s}_SERVICE_PORT`,
+      String(servicePorts[i]),
+    ]),
+  ),
+  WORKER_METRICS_PORT_BASE: String(20_000 + (seed % 20_000)),
+  DATABASE_URL_USERS: databaseUrls.users,
+  DATABASE_URL_ORDERS: databaseUrls.orders,
+  DATABASE_URL_PAYMENTS: databaseUrls.payments,
+  DATABASE_URL_INVENTORY: databaseUrls.inventory,
+  REDIS_URL: REDIS,
+  ADMIN_EMAIL: 'admin@chaos.ordersaga.local',
+  ADMIN_PASSWORD: 'chaos-admin-password',
+  PAYMENT_SLOW_DELAY: '7s',
+  SAGA_RECONCILE_INTERVAL: '1s',
+  SAGA_RECONCILE_GRACE: '5s',
+};
+const stack = await startStack({
+  dataDir,
+  env: { ...process.env, ...env },
+  temporal: { port: temporal, uiPort: ui },
+  mongo: { port: mongo },
+  output: 'file',
+  say: (m) => console.log(`chaos: ${m}`),
+});
+let failed = true;
+try {
+  const target: ChaosTarget = {
+    gateway: stack.urls.gateway,
+    admin: { email: env.ADMIN_EMAIL!, password: env.ADMIN_PASSWORD! },
+    pidsDir: stack.pidsDir,
+    databaseUrls,
+    redisUrl: REDIS,
+    temporalAddress: stack.urls.temporalAddress,
+    temporalNamespace: stack.config.TEMPORAL_NAMESPACE,
+    readyUrls: [
+      `${stack.urls.gateway}/ready`,
+      ...SERVICES.map((s) => `${stack.config.serviceUrls[s]}/ready`),
+      ...SERVICES.map((s) => `http://127.0.0.1:${workerMetricsPort(stack.config, s)}/ready`),
+    ],
+  };
+  const run = await runCampaign(target, {
+    seed,
+    orders: Number(values.orders),
+    concurrency: Number(values.concurrency),
+    faultWindowMs: parseDuration(values.window),
+    settleBoundMs: parseDuration(values.settle),
+    kill: [...SERVICES.flatMap((s) => [`${s}-worker`, `${s}-api`]), 'gateway', 'temporal', 'ferretdb'],
+    say: (m) => console.log(`chaos: ${m}`),
+  });
+  const invariants = await checkInvariants(target, run);
+  console.log(report(run, invariants, seed));
+  failed = invariants.some((i) => !i.ok);
+} finally {
+  await stack.stop();
+  if (!process.env.ORDERSAGA_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+  else console.log(`chaos: logs kept in ${join(dataDir, 'logs')}`);
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,65 @@
+/**
+ * A short fault campaign inside `npm test` (the long one is `npm run chaos`): seeded orders through the
+ * gateway while every worker and API process, the gateway, the Temporal dev server and FerretDB are
+ * SIGKILLed once each, PostgreSQL backends are terminated and Redis connections killed; then every
+ * invariant is read from the stores. The seed is printed; ORDERSAGA_CHAOS_SEED=<n> repeats a run.
+ */
+import { describe, expect, it } from 'vitest';
+import { SERVICES } from '../../contracts/index.js';
+import { runCampaign, type ChaosTarget } from '../../scripts/chaos/campaign.js';
+import { checkInvariants, report } from '../../scripts/chaos/invariants.js';
+import { Redis } from 'ioredis';
+import { stack } from '../support/client.js';
+import { redisKeys, sql } from '../support/stores.js';
+
+describe('chaos', () => {
+  it('keeps every invariant through a short seeded fault campaign', { timeout: 420_000 }, async () => {
+    const seed = Number(process.env.ORDERSAGA_CHAOS_SEED ?? Date.now() % 1_000_000);
+    console.log(`[chaos] seed ${seed}`);
+    const s = stack();
+    const target: ChaosTarget = {
+      gateway: s.gateway,
+      admin: s.admin,
+      pidsDir: s.pidsDir,
+      databaseUrls: s.databaseUrls,
+      redisUrl: s.redisUrl,
+      temporalAddress: s.temporalAddress,
+      temporalNamespace: 'default',
+      readyUrls: [
+        `${s.gateway}/ready`,
+        ...SERVICES.map((name) => `${s.serviceUrls[name]}/ready`),
+        ...SERVICES.map((_, i) => `http://127.0.0.1:${s.workerMetricsBase + i + 1}/ready`),
+      ],
+    };
+    const run = await runCampaign(target, {
+      seed,
+      orders: 36,
+      concurrency: 6,
+      faultWindowMs: 25_000,
+      settleBoundMs: 150_000,
+      kill: [
+        ...SERVICES.flatMap((name) => [`${name}-worker`, `${name}-api`]),
+        'gateway',
+        'temporal',
+        'ferretdb',
+      ],
+      say: () => {},
+    });
+    const invariants = await checkInvariants(target, run);
+    console.log(report(run, invariants, seed));
+    expect(run.faults.length).toBeGreaterThanOrEqual(19);
+    expect(run.placed.length).toBeGreaterThan(0);
+    expect(invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.violations.join('; ')}`)).toEqual([]);
+
+    // The checker can fail: one unit of stock appears from nowhere and one notification is lost.
+    const product = run.products[0]!.id;
+    await sql('inventory', 'update inventory set stock = stock + 1 where product_id = $1', [product]);
+    const [key] = await redisKeys(`notification:${run.placed[0]!.id}:*`);
+    const redis = new Redis(s.redisUrl);
+    await redis.del(key!);
+    redis.disconnect();
+    const broken = await checkInvariants(target, run);
+    expect(broken.filter((i) => !i.ok).map((i) => i.name.slice(0, 2))).toEqual(['3.', '4.']);
+    expect(broken[2]!.violations[0]).toContain(product);
+  });
+});

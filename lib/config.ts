@@ -74,7 +74,10 @@ const schema = z.object({
   PAYMENT_SLOW_DELAY: duration.default(8_000),
   /** Tests only: a named point (lib/failpoints.ts) where this process kills itself. */
   ORDERSAGA_FAILPOINT: z.enum(['after-order-row']).optional(),
-  /** How often the order service looks for orders whose saga was never started, and how old they must be. */
+  /**
+   * How often the order service looks for orders whose saga was never started, and how old they must be:
+   * the grace must exceed the longest POST /orders (about 15 s: two 5 s Temporal deadlines and pricing).
+   */
   SAGA_RECONCILE_INTERVAL: duration.default(5_000),
   SAGA_RECONCILE_GRACE: duration.default(30_000),
   /** Set by the local stack runner: a child exits when that process is gone, so nothing is orphaned. */

@@ -129,9 +129,11 @@ export function createOrders(db: OrdersDb) {
         .limit(limit);
     },
 
-    /** Takes back an order whose saga could not be started. */
+    /** Takes back an order whose saga could not be started (unless the reconciler has started it since). */
     async remove(id: string): Promise<void> {
-      await db.delete(schema.orders).where(eq(schema.orders.id, id));
+      await db
+        .delete(schema.orders)
+        .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)));
     },
   };
 }

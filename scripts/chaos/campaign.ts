@@ -135,7 +135,9 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
   const adminToken = (
     await patiently(() => call('POST', '/api/v1/auth/token', '/api/v1/auth/token', target.admin))
   ).body!.data.accessToken;
-  const initial = [12, 10, 8, 6];
+  // Scarce, but scaled with the run, so that some orders complete and some find the shelf empty.
+  const scale = Math.max(1, Math.round(opts.orders / 40));
+  const initial = [12, 10, 8, 6].map((n) => n * scale);
   const prices = [2_500, 9_900, 60_000, 1_500];
   const products: { id: string; initial: number }[] = [];
   for (const [i, stock] of initial.entries()) {

@@ -75,7 +75,7 @@ const env: Record<string, string> = {
   ADMIN_PASSWORD: 'chaos-admin-password',
   PAYMENT_SLOW_DELAY: '7s',
   SAGA_RECONCILE_INTERVAL: '1s',
-  SAGA_RECONCILE_GRACE: '5s',
+  SAGA_RECONCILE_GRACE: '15s',
 };
 const stack = await startStack({
   dataDir,

@@ -19,7 +19,15 @@ import {
   type Customer,
 } from '../support/client.js';
 import { startRole, stopProcess } from '../support/processes.js';
-import { listWorkflows, orderState, stockOf, redisKeys, sql, temporal } from '../support/stores.js';
+import {
+  activityRunning,
+  listWorkflows,
+  orderState,
+  stockOf,
+  redisKeys,
+  sql,
+  temporal,
+} from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -154,7 +162,8 @@ describe('a compensation that keeps failing', () => {
     await sql('payments', 'alter table payments rename to payments_unavailable');
     try {
       expect((await call('POST', `/api/v1/orders/${orderId}/approve`, { token: admin })).status).toBe(202);
-      await new Promise((r) => setTimeout(r, 1500));
+      // The charge is failing and being retried (its table is gone).
+      await activityRunning(orderId, 'chargePayment', 2);
       expect((await call('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token })).status).toBe(
         202,
       );
@@ -211,7 +220,7 @@ describe('a worker killed mid-step', () => {
     await waitForOrder(customer.token, orderId, (o) =>
       o.steps.some((s: { name: string }) => s.name === 'RESERVE_INVENTORY'),
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    await activityRunning(orderId, 'chargePayment');
     process.kill(before, 'SIGKILL');
 
     const done = await waitForOrder(customer.token, orderId, undefined, 90_000);

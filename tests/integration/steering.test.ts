@@ -7,10 +7,21 @@ import {
   newProduct,
   placeOrder,
   waitForOrder,
+  waitUntil,
   stepsOf,
   type Customer,
 } from '../support/client.js';
-import { listWorkflows, stockOf, sql, temporal } from '../support/stores.js';
+import {
+  activityExecutions,
+  activityRunning,
+  listWorkflows,
+  stockOf,
+  sql,
+  temporal,
+} from '../support/stores.js';
+
+/** The payments worker's metrics port is WORKER_METRICS_PORT_BASE + 4. */
+const PAYMENTS_WORKER = 4;
 
 let admin: string;
 let customer: Customer;
@@ -112,7 +123,8 @@ describe('approval and cancellation', () => {
     await waitForOrder(customer.token, orderId, (o) =>
       o.steps.some((s: { name: string }) => s.name === 'RESERVE_INVENTORY'),
     );
-    await new Promise((r) => setTimeout(r, 500)); // the charge is now sleeping in the payments worker
+    await activityRunning(orderId, 'chargePayment'); // the charge is now sleeping in the payments worker
+    const chargesBefore = await activityExecutions(PAYMENTS_WORKER, 'chargePayment');
     const cancelled = await call('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token });
     expect(cancelled.status).toBe(202);
 
@@ -126,7 +138,11 @@ describe('approval and cancellation', () => {
       'NOTIFY_CUSTOMER:COMPLETED',
     ]);
     // The first attempt wakes up after the compensation: it must find the payment voided and capture nothing.
-    await new Promise((r) => setTimeout(r, 8000));
+    await waitUntil(
+      async () => (await activityExecutions(PAYMENTS_WORKER, 'chargePayment')) > chargesBefore,
+      30_000,
+      'the first charge attempt to end',
+    );
     expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
       { status: 'VOIDED' },
     ]);
@@ -135,11 +151,16 @@ describe('approval and cancellation', () => {
 
   it('outlives tok_slow: the first charge attempt times out, the retry captures once', async () => {
     const product = await newProduct(admin);
+    const chargesBefore = await activityExecutions(PAYMENTS_WORKER, 'chargePayment');
     const placed = await placeOrder(customer, [{ productId: product.id, quantity: 1 }], 'tok_slow');
     const done = await waitForOrder(customer.token, placed.body.data.id, undefined, 60_000);
     expect(done.status).toBe('COMPLETED');
     // The timed-out first attempt is still sleeping in the worker; once it wakes it must change nothing.
-    await new Promise((r) => setTimeout(r, 8000));
+    await waitUntil(
+      async () => (await activityExecutions(PAYMENTS_WORKER, 'chargePayment')) >= chargesBefore + 2,
+      30_000,
+      'both charge attempts to end',
+    );
     const rows = await sql('payments', 'select status, attempts from payments where order_id = $1', [
       done.id,
     ]);

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { adminToken, call, newCustomer, newProduct, stack, waitForOrder } from '../support/client.js';
+import {
+  adminToken,
+  call,
+  newCustomer,
+  newProduct,
+  stack,
+  waitForOrder,
+  waitUntil,
+} from '../support/client.js';
 
 /** The JSON log lines of one process that carry `requestId`. */
 function linesWith(process: string, requestId: string): Record<string, unknown>[] {
@@ -28,7 +36,10 @@ it('carries one request id from the gateway through the order service, the saga 
   expect(placed.headers.get('x-request-id')).toBe(requestId);
   const orderId = placed.body.data.id as string;
   await waitForOrder(customer.token, orderId);
-  await new Promise((r) => setTimeout(r, 300)); // let the last lines reach the log files
+  // The processes write their logs asynchronously: wait until the last of them has the saga's end.
+  await waitUntil(async () =>
+    linesWith('orders-worker', requestId).some((l) => l.msg === 'order saga completed'),
+  );
 
   expect(linesWith('gateway', requestId)).toContainEqual(
     expect.objectContaining({ requestId, path: '/api/v1/orders', status: 202 }),

@@ -100,7 +100,8 @@ export default async function setup(project: TestProject) {
     COMPENSATION_MAX_ATTEMPTS: '3',
     // Orders whose placing request died get their saga within seconds, not the default half minute.
     SAGA_RECONCILE_INTERVAL: '1s',
-    SAGA_RECONCILE_GRACE: '3s',
+    // Longer than the longest POST /orders (two 5 s Temporal deadlines and the pricing), as in production.
+    SAGA_RECONCILE_GRACE: '15s',
   };
   const stack = await startStack({
     dataDir,

@@ -121,3 +121,40 @@ export async function orderState(orderId: string): Promise<unknown> {
     ),
   );
 }
+
+/** The saga's pending activity of this type, as `temporal workflow describe` shows it (attempt, state). */
+export async function pendingActivity(
+  orderId: string,
+  activityType: string,
+): Promise<{ attempt: number; state: string } | null> {
+  const described = JSON.parse(
+    await temporal('workflow', 'describe', '--workflow-id', `order-${orderId}`, '--output', 'json'),
+  ) as { pendingActivities?: { activityType?: { name?: string }; attempt?: number; state?: string }[] };
+  const found = described.pendingActivities?.find((a) => a.activityType?.name === activityType);
+  return found ? { attempt: found.attempt ?? 1, state: String(found.state) } : null;
+}
+
+/** Waits until the saga has this activity running (started on a worker) at `minAttempt` or later. */
+export async function activityRunning(orderId: string, activityType: string, minAttempt = 1): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const a = await pendingActivity(orderId, activityType);
+    if (a && a.attempt >= minAttempt && /STARTED/.test(a.state)) return;
+    if (Date.now() > deadline)
+      throw new Error(`${activityType} of ${orderId} not running: ${JSON.stringify(a)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** How many executions of an activity a worker has finished (its own metric), completed or failed. */
+export async function activityExecutions(workerIndex: number, activity: string): Promise<number> {
+  const text = await (
+    await fetch(`http://127.0.0.1:${stack().workerMetricsBase + workerIndex}/metrics`)
+  ).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('temporal_activity_executions_total{') && line.includes(`activity="${activity}"`))
+      total += Number(line.split(' ').pop());
+  }
+  return total;
+}

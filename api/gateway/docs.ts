@@ -26,7 +26,9 @@ export function mountDocs(app: OpenAPIHono<AppEnv>, document: object): void {
   app.get('/openapi.json', (c) => c.json(document));
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'OrderSaga API', baseUrl: ASSETS_BASE }));
   app.get(`${ASSETS_BASE}/swagger-ui-dist/:file`, (c) => {
-    const asset = ASSETS[c.req.param('file')];
+    const file = c.req.param('file');
+    // Own keys only: `__proto__`, `constructor` or `toString` name no asset.
+    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!asset) return c.notFound();
     return c.body(asset.body, 200, { 'Content-Type': asset.type, 'Cache-Control': 'public, max-age=86400' });
   });

@@ -81,6 +81,51 @@ export function requireOwner(c: Context<AppEnv>, ownerId: string, what: string):
   requireSelfOr(c.get('principal'), ownerId, permission, what);
 }
 
+/** A string holding NUL anywhere in a JSON value, as a field path (PostgreSQL text cannot store it). */
+function nulField(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nulField(v, `${path}.${k}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * A JSON body route's gate: any other media type is 415 (an absent body of an optional one passes), and a
+ * NUL character in any string is 400, before the body reaches validation and the database.
+ */
+function jsonOnly(required: boolean): MiddlewareHandler<AppEnv> {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const type = c.req.header('Content-Type');
+    const empty =
+      !type && (c.req.header('Content-Length') ?? '0') === '0' && !c.req.header('Transfer-Encoding');
+    if (!required && empty) return next();
+    if (!type || !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json', {
+        contentType: type ?? null,
+      });
+    }
+    let parsed: unknown;
+    try {
+      parsed = await c.req.json();
+    } catch {
+      throw new AppError('VALIDATION_FAILED', 'the request body is not valid JSON', [
+        { field: 'body', message: 'malformed JSON' },
+      ]);
+    }
+    const field = nulField(parsed, 'body');
+    if (field) {
+      throw new AppError('VALIDATION_FAILED', 'the request is invalid', [
+        { field, message: 'must not contain the NUL character' },
+      ]);
+    }
+    await next();
+  });
+}
+
 /**
  * A service's router: every route mounted on it gets its access rule's guard in front of validation and
  * handler, and a route without an access rule stops the service at start.
@@ -92,8 +137,11 @@ export function createServiceRouter(verify: Verifier) {
     const access = (route as Partial<AccessRoute>)['x-access'];
     if (!access) throw new Error(`${route.method.toUpperCase()} ${route.path} has no access rule`);
     const own = route.middleware ? [route.middleware].flat() : [];
+    const body = route.request?.body;
+    const json =
+      body?.content && 'application/json' in body.content ? [jsonOnly(body.required === true)] : [];
     return (mount as (...a: unknown[]) => unknown)(
-      { ...route, middleware: [...guard(access, verify), ...own] },
+      { ...route, middleware: [...guard(access, verify), ...json, ...own] },
       ...rest,
     );
   }) as typeof app.openapi;

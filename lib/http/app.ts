@@ -190,6 +190,8 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
+      // Ids are opaque (CONTRACT section 3): a path id that cannot exist is a resource that does not exist.
+      if (!result.success && result.target === 'param') throw new AppError('NOT_FOUND', 'not found');
       if (!result.success) {
         throw new AppError(
           'VALIDATION_FAILED',

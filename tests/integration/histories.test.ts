@@ -1,13 +1,13 @@
 /**
- * Runs every saga path once and replays its history against the current workflow code. With
- * ORDERSAGA_RECORD_HISTORIES=1 (npm run record-histories) it also stores them under tests/histories/, where
- * tests/workflows/replay.test.ts replays them on every run: a change that breaks old histories fails CI.
+ * Runs every saga path once on the real stack, with the real activities, to a closed workflow. With
+ * ORDERSAGA_RECORD_HISTORIES=1 (npm run record-histories) it stores their histories under tests/histories/,
+ * where tests/workflows/replay.test.ts replays them on every run: a change that breaks old histories fails
+ * CI. (Replaying a history right after the same code recorded it could not fail, so it is not done here.)
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   actors,
@@ -20,7 +20,6 @@ import {
 } from '../support/client.js';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
-const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
 let admin: string;
 let customer: Customer;
@@ -83,7 +82,7 @@ const PATHS: Path[] = [
   },
 ];
 
-it.each(PATHS)('replays the $name path against the current workflow code', async (path) => {
+it.each(PATHS)('runs the $name path on the real stack to a closed workflow', async (path) => {
   const product = await newProduct(admin, { priceCents: path.priceCents ?? 1000, stock: path.stock ?? 10 });
   const placed = await placeOrder(
     customer,
@@ -98,8 +97,6 @@ it.each(PATHS)('replays the $name path against the current workflow code', async
   await handle.result(); // the order row turns terminal a moment before the workflow closes
   const history = await handle.fetchHistory();
   expect(history.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
-  const json = historyToJSON(history);
-  // Replayed from its JSON form, exactly as the recorded files are.
-  await Worker.runReplayHistory({ workflowsPath, replayName: path.name }, historyFromJSON(JSON.parse(json)));
-  if (process.env.ORDERSAGA_RECORD_HISTORIES) writeFileSync(`${HISTORIES}${path.name}.json`, `${json}\n`);
+  if (process.env.ORDERSAGA_RECORD_HISTORIES)
+    writeFileSync(`${HISTORIES}${path.name}.json`, `${historyToJSON(history)}\n`);
 });

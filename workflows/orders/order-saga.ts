@@ -11,6 +11,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -248,7 +249,13 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       await record('CHARGE_PAYMENT', 'COMPLETED', { paymentId: payment.paymentId });
     });
   } catch (err) {
-    const reason: FailureReason | null = isCancellation(err) ? 'CANCELLED_BY_USER' : failureReasonOf(err);
+    // An accepted cancel (a 202) wins over a business failure that arrived in the same workflow task; any
+    // other failure (the order row gone, an unexpected error) still fails the workflow, as it did.
+    const reason: FailureReason | null =
+      isCancellation(err) ||
+      (cancelRequested && failureReasonOf(err) !== null && patched('cancel-wins-over-failure'))
+        ? 'CANCELLED_BY_USER'
+        : failureReasonOf(err);
     const paymentId = paymentIdOf(err);
     compensating = true;
     await CancellationScope.nonCancellable(async () => {

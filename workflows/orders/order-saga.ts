@@ -246,6 +246,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
             token: input.payment.token,
           }),
       );
+      // The pivot is the capture itself: a cancel that arrives while its step is being written is refused
+      // (it used to be accepted and refund a captured payment while the order row was slow to write).
+      if (patched('pivot-at-capture')) pastPivot = true;
       await record('CHARGE_PAYMENT', 'COMPLETED', { paymentId: payment.paymentId });
     });
   } catch (err) {
@@ -269,6 +272,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         state.compensationError = failures.map((f) => `${f.step}: ${f.error}`).join('; ');
         setStatus('COMPENSATION_FAILED');
         await write({ status: 'COMPENSATION_FAILED' });
+        // Only a retryCompensation sent after this failure counts (an early one used to skip the wait).
+        if (patched('retry-after-failure-only')) retryRequested = false;
         await condition(() => retryRequested);
         retryRequested = false;
         failures = await saga.compensate();

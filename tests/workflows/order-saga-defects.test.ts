@@ -1,0 +1,96 @@
+/**
+ * Two defects found in review, each shown by a test that failed on the code before its fix: a cancel that
+ * arrives while the capture's step is being written, and a retryCompensation sent before any failure.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelOrderUpdate, retryCompensationSignal } from '../../contracts/index.js';
+import {
+  business,
+  eventually,
+  gate,
+  historyEvents,
+  outage,
+  recordHistory,
+  refusal,
+  startSaga,
+  startSagaEnv,
+  stepsOf,
+  waitForState,
+  type SagaEnv,
+} from './support.js';
+
+let t: SagaEnv;
+beforeAll(async () => {
+  t = await startSagaEnv();
+}, 120_000);
+afterAll(async () => {
+  await t?.teardown();
+});
+
+describe('order saga: defects found in review', () => {
+  it('refuses a cancel that arrives after the capture, while the capture is still being written', async () => {
+    const write = gate();
+    const s = t.scenario().on('updateOrder', async (input: { step?: { name: string; status: string } }) => {
+      if (input.step?.name === 'CHARGE_PAYMENT' && input.step.status === 'COMPLETED') await write.pass();
+    });
+    const handle = await startSaga(t, s);
+    await write.entered; // the payment is captured; its row write hangs (the orders database is slow)
+    expect(await refusal(handle.executeUpdate(cancelOrderUpdate, { args: [{}] }))).toBe(
+      'ORDER_NOT_CANCELLABLE',
+    );
+    write.open();
+    const state = await handle.result();
+    expect(state.status).toBe('COMPLETED');
+    expect(s.called('refundPayment')).toHaveLength(0);
+    expect(s.called('releaseInventory')).toHaveLength(0);
+    await recordHistory(handle, 'cancel-while-capture-is-written');
+  });
+
+  it('waits for an operator after COMPENSATION_FAILED even if retryCompensation was signalled before', async () => {
+    let releaseWorks = false;
+    const s = t
+      .scenario()
+      .on('chargePayment', () => {
+        throw business('PAYMENT_DECLINED', { paymentId: 'pay-declined' });
+      })
+      .on('releaseInventory', () => {
+        if (!releaseWorks) throw outage('inventory database down');
+      });
+    const handle = await startSaga(t, s, { compensationMaxAttempts: 2 });
+    await handle.signal(retryCompensationSignal); // early, before anything failed
+    await waitForState(handle, 'COMPENSATION_FAILED', (st) => st.status === 'COMPENSATION_FAILED');
+    // Once the saga has processed the COMPENSATION_FAILED write, it has scheduled nothing more: it waits for
+    // a new signal (the early one made it run the compensations again at once).
+    await eventually(
+      'the COMPENSATION_FAILED write',
+      async () => s.lastWrite()?.status === 'COMPENSATION_FAILED',
+    );
+    const events = await eventually('the write processed by the saga', async () => {
+      const all = await historyEvents(handle);
+      const written = all.findLastIndex((e) => e.activityTaskCompletedEventAttributes);
+      return all.slice(written).some((e) => e.workflowTaskCompletedEventAttributes) ? all : undefined;
+    });
+    const failedAt = events.findIndex((e) =>
+      Buffer.from(
+        e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.OrderStatus?.data ??
+          [],
+      )
+        .toString()
+        .includes('COMPENSATION_FAILED'),
+    );
+    expect(failedAt).toBeGreaterThan(0);
+    const scheduledAfter = events
+      .slice(failedAt)
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
+    expect(scheduledAfter).toEqual(['updateOrder']);
+    expect(s.called('releaseInventory').map((c) => c.attempt)).toEqual([1, 2]);
+
+    releaseWorks = true;
+    await handle.signal(retryCompensationSignal);
+    const state = await handle.result();
+    expect(state).toMatchObject({ status: 'CANCELLED', failureReason: 'PAYMENT_DECLINED' });
+    expect(stepsOf(state).at(-1)).toBe('NOTIFY_CUSTOMER:COMPLETED');
+    await recordHistory(handle, 'retry-signalled-before-failure');
+  });
+});

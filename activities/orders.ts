@@ -30,6 +30,7 @@ export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeo
               orderId: input.orderId,
               name: input.step.name,
               status: input.step.status,
+              reason: input.step.reason ?? null,
               at: new Date(input.step.at),
             })
             .onConflictDoNothing();

@@ -55,6 +55,8 @@ export interface StepRecord {
   name: SagaStep;
   status: StepStatus;
   at: string;
+  /** The reason given with the decision (cancel, approve, reject) that ended this step, if any. */
+  reason?: string;
 }
 
 export interface OrderState {
@@ -65,6 +67,8 @@ export interface OrderState {
   steps: StepRecord[];
   /** Set when status is COMPENSATION_FAILED: which compensation failed and why. */
   compensationError: string | null;
+  /** The reason given with the cancel, approval or rejection that decided the order (absent: none given). */
+  decisionReason?: string | null;
 }
 
 export interface DecisionInput {

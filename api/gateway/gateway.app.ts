@@ -24,6 +24,7 @@ export function createGatewayApp({ config, verify }: { config: Config; verify: V
     const entry = matchRoute(c.req.method, path);
     if (!entry) return next();
     const target = entry.service;
+    c.set('route', entry.template);
     if (!entry.public) await auth(c, async () => {});
     const url = new URL(c.req.url);
     const upstream = new URL(path + url.search, config.serviceUrls[target]);

@@ -1,4 +1,4 @@
-/** Prices come from the catalog, never from the caller: the order service asks the product service. */
+/** Prices come from the catalog, never from the caller: one batch lookup at the product service per order. */
 import { AppError } from '../../lib/errors.js';
 import { callService } from '../../lib/http/client.js';
 
@@ -10,22 +10,15 @@ export interface CatalogPrice {
 
 export async function fetchPrices(productServiceUrl: string, productIds: string[], requestId: string) {
   const unique = [...new Set(productIds)];
-  const found = await Promise.all(
-    unique.map(async (id) => {
-      const res = await callService(productServiceUrl, `/api/v1/products/${encodeURIComponent(id)}`, {
-        requestId,
-      });
-      if (res.status === 404) return null;
-      if (!res.ok) throw new AppError('SERVICE_UNAVAILABLE', `the product service answered ${res.status}`);
-      const body = (await res.json()) as { data: CatalogPrice };
-      return body.data;
-    }),
-  );
-  const missing = unique.filter((_, i) => found[i] === null);
+  const query = new URLSearchParams({ ids: unique.join(','), limit: String(Math.max(unique.length, 1)) });
+  const res = await callService(productServiceUrl, `/api/v1/products?${query.toString()}`, { requestId });
+  if (!res.ok) throw new AppError('SERVICE_UNAVAILABLE', `the product service answered ${res.status}`);
+  const found = new Map((res.body as { data: CatalogPrice[] }).data.map((p) => [p.id, p]));
+  const missing = unique.filter((id) => !found.has(id));
   if (missing.length > 0) {
     throw new AppError('PRODUCT_NOT_FOUND', `unknown product: ${missing.join(', ')}`, {
       productIds: missing,
     });
   }
-  return new Map(found.map((p) => [p!.id, p!]));
+  return found;
 }

@@ -92,7 +92,9 @@ export function createOrdersApp({ orders, temporal, config, verify }: OrdersDeps
       throw new AppError('ORDER_NOT_CANCELLABLE', `the order is ${row.status}`);
     }
     // The saga decides (its update validator refuses once payment is captured or undoing has begun).
-    await updateSaga(temporal, row.id, cancelOrderUpdate, {}, 'ORDER_NOT_CANCELLABLE');
+    const body = c.req.valid('json') ?? {};
+    const input = body.reason ? { reason: body.reason } : {};
+    await updateSaga(temporal, row.id, cancelOrderUpdate, input, 'ORDER_NOT_CANCELLABLE');
     c.get('log').info({ orderId: row.id }, 'cancel accepted');
     return ok(c, await orders.view(row), 202);
   });

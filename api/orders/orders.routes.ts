@@ -18,7 +18,14 @@ export const Order = z
     note: z.string().nullable(),
     failureReason: z.enum(FAILURE_REASONS).nullable(),
     paymentId: z.string().nullable(),
-    steps: z.array(z.object({ name: z.enum(SAGA_STEPS), status: z.enum(STEP_STATUSES), at: Timestamp })),
+    steps: z.array(
+      z.object({
+        name: z.enum(SAGA_STEPS),
+        status: z.enum(STEP_STATUSES),
+        at: Timestamp,
+        reason: z.string().optional().openapi({ description: 'given with the decision that ended the step' }),
+      }),
+    ),
     workflowId: z.string(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -123,7 +130,10 @@ export const ordersRoutes = {
     access: { ownerOr: 'orders:read:any' },
     tags: ['orders'],
     summary: 'Cancel an order: the saga stops and compensates',
-    request: { params: IdParam },
+    request: {
+      params: IdParam,
+      body: { required: false, content: { 'application/json': { schema: Decision } } },
+    },
     responses: { ...accepted, ...errorResponses(401, 404, 409, 503) },
   }),
   approve: defineRoute({

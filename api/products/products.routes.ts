@@ -49,6 +49,11 @@ export const ProductPatch = z.strictObject({
 const ProductQuery = PageQuery.extend({
   q: z.string().trim().min(1).max(100).optional().openapi({ description: 'matches name or sku' }),
   category: z.string().trim().min(1).max(100).optional(),
+  ids: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,99}$/, 'up to 100 comma-separated ids')
+    .optional()
+    .openapi({ description: 'only these products (a batch lookup)', example: 'p1,p2' }),
 });
 
 export const productsRoutes = {

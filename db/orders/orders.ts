@@ -23,7 +23,12 @@ export const toOrder = (o: OrderRow, steps: StepRow[]) => ({
   note: o.note,
   failureReason: o.failureReason,
   paymentId: o.paymentId,
-  steps: steps.map((s) => ({ name: s.name, status: s.status, at: s.at.toISOString() })),
+  steps: steps.map((s) => ({
+    name: s.name,
+    status: s.status,
+    at: s.at.toISOString(),
+    ...(s.reason ? { reason: s.reason } : {}),
+  })),
   workflowId: o.workflowId,
   createdAt: o.createdAt.toISOString(),
   updatedAt: o.updatedAt.toISOString(),

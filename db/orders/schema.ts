@@ -68,6 +68,8 @@ export const orderSteps = pgTable(
       .references(() => orders.id, { onDelete: 'cascade' }),
     name: text('name', { enum: SAGA_STEPS }).notNull(),
     status: text('status', { enum: STEP_STATUSES }).notNull(),
+    /** The reason given with the decision (cancel, approve, reject) that ended the step. */
+    reason: text('reason'),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

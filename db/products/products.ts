@@ -106,9 +106,11 @@ export function createProducts({
     async list({
       q,
       category,
+      ids,
       ...request
-    }: PageRequest & { q?: string | undefined; category?: string | undefined }) {
+    }: PageRequest & { q?: string | undefined; category?: string | undefined; ids?: string | undefined }) {
       const filter: Filter<ProductDoc> = {};
+      if (ids) filter._id = { $in: ids.split(',') };
       if (q)
         filter.$or = [
           { name: { $regex: escapeRegex(q), $options: 'i' } },

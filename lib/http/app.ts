@@ -58,7 +58,8 @@ export function createApp({ name, logger, readiness, registry = createMetricsReg
       c.set('log', log);
       await next();
       const seconds = (performance.now() - started) / 1000;
-      const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+      // The gateway names the public route it proxied; elsewhere the matched path, never the raw URL.
+      const route = c.get('route') ?? (c.req.routePath === '/*' ? 'unmatched' : c.req.routePath);
       httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
       if (c.req.path !== '/health' && c.req.path !== '/metrics' && c.req.path !== '/ready') {
         log.info(

@@ -17,6 +17,8 @@ export type AppEnv = {
     principal: Principal;
     /** On an `ownerOr` route: the permission that stands in for owning the resource. */
     ownerOr: Permission;
+    /** The public route template a proxied request matched (the gateway's metrics label). */
+    route: string;
   };
 };
 

@@ -48,7 +48,8 @@ it('carries one request id from the gateway through the order service, the saga 
     expect.objectContaining({ requestId, msg: 'order placed', orderId }),
   );
   expect(linesWith('products-api', requestId)).toContainEqual(
-    expect.objectContaining({ requestId, path: `/api/v1/products/${product.id}` }),
+    // One batch lookup of the order's prices (GET /api/v1/products?ids=...).
+    expect.objectContaining({ requestId, path: '/api/v1/products' }),
   );
   expect(linesWith('orders-worker', requestId)).toContainEqual(
     expect.objectContaining({ requestId, msg: 'order saga completed', orderId }),

@@ -134,12 +134,15 @@ export async function pendingActivity(
   return found ? { attempt: found.attempt ?? 1, state: String(found.state) } : null;
 }
 
-/** Waits until the saga has this activity running (started on a worker) at `minAttempt` or later. */
+/**
+ * Waits until the saga has this activity running on a worker (`started`), or, with `minAttempt` above 1,
+ * pending at that attempt or later (a failing activity spends most of its time waiting for its retry).
+ */
 export async function activityRunning(orderId: string, activityType: string, minAttempt = 1): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const a = await pendingActivity(orderId, activityType);
-    if (a && a.attempt >= minAttempt && /STARTED/.test(a.state)) return;
+    if (a && a.attempt >= minAttempt && (minAttempt > 1 || /STARTED/.test(a.state))) return;
     if (Date.now() > deadline)
       throw new Error(`${activityType} of ${orderId} not running: ${JSON.stringify(a)}`);
     await new Promise((r) => setTimeout(r, 200));

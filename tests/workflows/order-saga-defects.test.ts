@@ -3,12 +3,18 @@
  * arrives while the capture's step is being written, and a retryCompensation sent before any failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelOrderUpdate, retryCompensationSignal } from '../../contracts/index.js';
+import {
+  approveOrderUpdate,
+  cancelOrderUpdate,
+  rejectOrderSignal,
+  retryCompensationSignal,
+} from '../../contracts/index.js';
 import {
   business,
   eventually,
   gate,
   historyEvents,
+  large,
   outage,
   recordHistory,
   refusal,
@@ -92,5 +98,40 @@ describe('order saga: defects found in review', () => {
     expect(state).toMatchObject({ status: 'CANCELLED', failureReason: 'PAYMENT_DECLINED' });
     expect(stepsOf(state).at(-1)).toBe('NOTIFY_CUSTOMER:COMPLETED');
     await recordHistory(handle, 'retry-signalled-before-failure');
+  });
+
+  it('keeps the reason given with a decision in its state and in the step the decision ended', async () => {
+    const rejected = await startSaga(t, t.scenario(), large);
+    await waitForState(rejected, 'AWAITING_APPROVAL', (st) => st.status === 'AWAITING_APPROVAL');
+    await rejected.signal(rejectOrderSignal, { reason: 'address looks fraudulent' });
+    const r = await rejected.result();
+    expect(r).toMatchObject({
+      failureReason: 'APPROVAL_REJECTED',
+      decisionReason: 'address looks fraudulent',
+    });
+    expect(r.steps).toContainEqual(
+      expect.objectContaining({
+        name: 'AWAIT_APPROVAL',
+        status: 'FAILED',
+        reason: 'address looks fraudulent',
+      }),
+    );
+
+    const approvedScenario = t.scenario();
+    const approved = await startSaga(t, approvedScenario, large);
+    await waitForState(approved, 'AWAITING_APPROVAL', (st) => st.status === 'AWAITING_APPROVAL');
+    await approved.executeUpdate(approveOrderUpdate, { args: [{ reason: 'known customer' }] });
+    const a = await approved.result();
+    expect(a).toMatchObject({ status: 'COMPLETED', decisionReason: 'known customer' });
+    const step = a.steps.find((x) => x.name === 'AWAIT_APPROVAL');
+    expect(step).toMatchObject({ status: 'COMPLETED', reason: 'known customer' });
+    // The order row gets it too, through the step written by updateOrder.
+    expect(
+      approvedScenario
+        .called('updateOrder')
+        .map((c) => c.input.step)
+        .filter((x) => x?.name === 'AWAIT_APPROVAL'),
+    ).toEqual([expect.objectContaining({ reason: 'known customer' })]);
+    await recordHistory(approved, 'approved-with-reason');
   });
 });

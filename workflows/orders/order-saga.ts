@@ -50,6 +50,7 @@ import {
   type OrderStatus,
   type OrderUpdate,
   type SagaStep,
+  type StepRecord,
   type StepStatus,
 } from '../../contracts/index.js';
 
@@ -96,6 +97,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     paymentId: null,
     steps: [],
     compensationError: null,
+    decisionReason: null,
   };
   let currentStep: SagaStep = 'RESERVE_INVENTORY';
   let pastPivot = false;
@@ -112,30 +114,37 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   // Signals for operators (fire and forget); updates for REST, whose validators say 409 when too late.
   const cancellable = () => !pastPivot && !compensating;
-  const cancel = () => {
+  /** The reason that came with the decision that took effect (kept in the state and the step it ends). */
+  const keepReason = (input?: DecisionInput) => {
+    if (typeof input?.reason === 'string' && input.reason.length > 0) state.decisionReason = input.reason;
+  };
+  const cancel = (input?: DecisionInput) => {
     if (!cancellable() || cancelRequested) return;
     cancelRequested = true;
+    keepReason(input);
     forward.cancel();
   };
   const awaitingDecision = () =>
     state.status === 'AWAITING_APPROVAL' && decision === undefined && !cancelRequested;
-  const decide = (d: 'approved' | 'rejected') => {
-    if (awaitingDecision()) decision = d;
+  const decide = (d: 'approved' | 'rejected', input?: DecisionInput) => {
+    if (!awaitingDecision()) return;
+    decision = d;
+    keepReason(input);
   };
   const refuse = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
   setHandler(getOrderStateQuery, () => state);
-  setHandler(cancelOrderSignal, cancel);
-  setHandler(approveOrderSignal, () => decide('approved'));
-  setHandler(rejectOrderSignal, () => decide('rejected'));
+  setHandler(cancelOrderSignal, (input) => cancel(input));
+  setHandler(approveOrderSignal, (input) => decide('approved', input));
+  setHandler(rejectOrderSignal, (input) => decide('rejected', input));
   setHandler(retryCompensationSignal, () => {
     retryRequested = true;
   });
   setHandler(
     cancelOrderUpdate,
-    (_input: DecisionInput) => {
-      cancel();
+    (input: DecisionInput) => {
+      cancel(input);
       return state;
     },
     {
@@ -151,8 +160,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   ] as const) {
     setHandler(
       update,
-      (_input: DecisionInput) => {
-        decide(d);
+      (input: DecisionInput) => {
+        decide(d, input);
         return state;
       },
       {
@@ -169,13 +178,19 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   };
 
   /** Records a step transition (and any status change) in workflow state, search attributes and the order row. */
-  async function record(step: SagaStep, status: StepStatus, update: OrderChange = {}) {
+  async function record(
+    step: SagaStep,
+    status: StepStatus,
+    update: OrderChange = {},
+    reason?: string | null,
+  ) {
     const at = new Date().toISOString(); // workflow time: deterministic on replay
-    state.steps.push({ name: step, status, at });
+    const entry: StepRecord = { name: step, status, at, ...(reason ? { reason } : {}) };
+    state.steps.push(entry);
     if (update.status) setStatus(update.status);
     if (update.failureReason !== undefined) state.failureReason = update.failureReason;
     if (update.paymentId !== undefined) state.paymentId = update.paymentId;
-    await write({ ...update, step: { name: step, status, at } });
+    await write({ ...update, step: entry });
   }
   /** Writes to the order row, in order; once the row is found gone, nothing more is written. */
   async function write(change: Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq'>) {
@@ -222,7 +237,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs);
         if (!decided) throw business('APPROVAL_TIMEOUT');
         if (decision === 'rejected') throw business('APPROVAL_REJECTED');
-        await record('AWAIT_APPROVAL', 'COMPLETED', { status: 'PENDING' });
+        await record('AWAIT_APPROVAL', 'COMPLETED', { status: 'PENDING' }, state.decisionReason);
       }
 
       enter('CHARGE_PAYMENT');
@@ -262,9 +277,13 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     const paymentId = paymentIdOf(err);
     compensating = true;
     await CancellationScope.nonCancellable(async () => {
-      await record(currentStep, 'FAILED', paymentId ? { paymentId } : {}).catch((e: unknown) => {
-        if (!orphaned) throw e;
-      });
+      const decided = reason === 'CANCELLED_BY_USER' || reason === 'APPROVAL_REJECTED';
+      const failure = paymentId ? { paymentId } : {};
+      await record(currentStep, 'FAILED', failure, decided ? state.decisionReason : null).catch(
+        (e: unknown) => {
+          if (!orphaned) throw e;
+        },
+      );
       enter('COMPENSATING');
       let failures = await saga.compensate();
       while (failures.length > 0) {

@@ -7,23 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { adminToken, call, newCustomer, newProduct, placeOrder, type Customer } from '../support/client.js';
+import { random } from '../../scripts/chaos/campaign.js';
 import { reservationOf, sql, stockOf } from '../support/stores.js';
 
 const ORDERS = 120;
 const IN_FLIGHT = 24;
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED']);
-
-/** mulberry32: a small seeded generator, so a run can be repeated exactly. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Plan {
   customer: Customer;

@@ -9,7 +9,7 @@ import {
   rejectOrderSignal,
   rejectOrderUpdate,
 } from '../../contracts/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   eventually,
   gate,
@@ -19,19 +19,14 @@ import {
   recordHistory,
   refusal,
   startSaga,
-  startSagaEnv,
+  useSagaEnv,
   stepsOf,
   waitForState,
   type SagaEnv,
 } from './support.js';
 
 let t: SagaEnv;
-beforeAll(async () => {
-  t = await startSagaEnv();
-}, 120_000);
-afterAll(async () => {
-  await t?.teardown();
-});
+useSagaEnv((env) => (t = env));
 
 const awaitingApproval = (s: { status: string }) => s.status === 'AWAITING_APPROVAL';
 const COMPLETED_AFTER_APPROVAL = [

@@ -5,7 +5,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import { cancelOrderSignal, cancelOrderUpdate, type OrderState } from '../../contracts/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   admitted,
   business,
@@ -16,7 +16,7 @@ import {
   recordHistory,
   refusal,
   startSaga,
-  startSagaEnv,
+  useSagaEnv,
   stateOf,
   stepsOf,
   waitForState,
@@ -24,12 +24,7 @@ import {
 } from './support.js';
 
 let t: SagaEnv;
-beforeAll(async () => {
-  t = await startSagaEnv();
-}, 120_000);
-afterAll(async () => {
-  await t?.teardown();
-});
+useSagaEnv((env) => (t = env));
 
 const cancelled = (state: OrderState) => ({ status: state.status, failureReason: state.failureReason });
 const CANCELLED_BY_USER = { status: 'CANCELLED', failureReason: 'CANCELLED_BY_USER' };

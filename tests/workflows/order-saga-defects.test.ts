@@ -2,7 +2,7 @@
  * Two defects found in review, each shown by a test that failed on the code before its fix: a cancel that
  * arrives while the capture's step is being written, and a retryCompensation sent before any failure.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   approveOrderUpdate,
   cancelOrderUpdate,
@@ -19,19 +19,14 @@ import {
   recordHistory,
   refusal,
   startSaga,
-  startSagaEnv,
+  useSagaEnv,
   stepsOf,
   waitForState,
   type SagaEnv,
 } from './support.js';
 
 let t: SagaEnv;
-beforeAll(async () => {
-  t = await startSagaEnv();
-}, 120_000);
-afterAll(async () => {
-  await t?.teardown();
-});
+useSagaEnv((env) => (t = env));
 
 describe('order saga: defects found in review', () => {
   it('refuses a cancel that arrives after the capture, while the capture is still being written', async () => {

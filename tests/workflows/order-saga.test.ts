@@ -4,7 +4,7 @@
  * order. Approval and cancellation paths are in order-saga-approval.test.ts and order-saga-cancel.test.ts.
  */
 import { retryCompensationSignal } from '../../contracts/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   business,
   eventually,
@@ -12,19 +12,14 @@ import {
   outage,
   recordHistory,
   startSaga,
-  startSagaEnv,
+  useSagaEnv,
   stepsOf,
   waitForState,
   type SagaEnv,
 } from './support.js';
 
 let t: SagaEnv;
-beforeAll(async () => {
-  t = await startSagaEnv();
-}, 120_000);
-afterAll(async () => {
-  await t?.teardown();
-});
+useSagaEnv((env) => (t = env));
 
 describe('order saga: forward paths and business failures', () => {
   it('completes: reserve, charge, confirm, commit, notify order.confirmed', async () => {

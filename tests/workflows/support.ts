@@ -6,6 +6,7 @@
  * under tests/histories/, in the format tests/integration/histories.test.ts writes, for replay.test.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -182,6 +183,18 @@ export interface SagaEnv {
 }
 
 const quiet = { logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } };
+
+/** One dev server and its workers for a test file: started before its tests, torn down after them. */
+export function useSagaEnv(ready: (env: SagaEnv) => void): void {
+  let env: SagaEnv | undefined;
+  beforeAll(async () => {
+    env = await startSagaEnv();
+    ready(env);
+  }, 120_000);
+  afterAll(async () => {
+    await env?.teardown();
+  });
+}
 
 export async function startSagaEnv(): Promise<SagaEnv> {
   try {

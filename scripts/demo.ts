@@ -1,0 +1,177 @@
+/**
+ * `npm run demo`: against a running `npm start`, places one order per saga path and prints, for each, its
+ * final state, where to see it in the Temporal Web UI and the `temporal` command that shows its history.
+ * GATEWAY_URL (default http://127.0.0.1:8080), ADMIN_EMAIL / ADMIN_PASSWORD and TEMPORAL_UI_URL as for
+ * npm start.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+export interface DemoTarget {
+  gateway: string;
+  admin: { email: string; password: string };
+  temporalUi: string;
+  namespace: string;
+}
+
+interface Envelope {
+  data: {
+    id: string;
+    accessToken: string;
+    status: string;
+    failureReason?: string | null;
+    steps: { name: string; status: string }[];
+  };
+}
+
+export interface DemoResult {
+  path: string;
+  orderId: string;
+  status: string;
+  failureReason: string | null;
+  steps: string[];
+  webUi: string;
+  command: string;
+}
+
+type Placed = { orderId: string; token: string };
+
+export async function runDemo(target: DemoTarget, say: (line: string) => void): Promise<DemoResult[]> {
+  async function call(method: string, path: string, body?: unknown, token?: string) {
+    const res = await fetch(new URL(path, target.gateway), {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : null) as Envelope;
+  }
+  const login = async (email: string, password: string) =>
+    (await call('POST', '/api/v1/auth/token', { email, password })).data.accessToken;
+  const admin = await login(target.admin.email, target.admin.password);
+  const email = `demo-${randomUUID().slice(0, 8)}@example.com`;
+  await call('POST', '/api/v1/users', { email, name: 'Demo Customer', password: 'demo-password' });
+  const customer = await login(email, 'demo-password');
+  const product = async (priceCents: number, stock: number) =>
+    (
+      await call(
+        'POST',
+        '/api/v1/products',
+        { sku: `DEMO-${randomUUID().slice(0, 8)}`, name: `Demo product ${priceCents}`, priceCents, stock },
+        admin,
+      )
+    ).data.id;
+  const cheap = await product(2_500, 100);
+  const scarce = await product(2_500, 1);
+  const dear = await product(60_000, 10);
+  const place = async (productId: string, quantity: number, card: string): Promise<Placed> => ({
+    orderId: (
+      await call(
+        'POST',
+        '/api/v1/orders',
+        { items: [{ productId, quantity }], payment: { method: 'card', token: card } },
+        customer,
+      )
+    ).data.id,
+    token: customer,
+  });
+  const read = async (orderId: string) =>
+    (await call('GET', `/api/v1/orders/${orderId}`, undefined, customer)).data;
+  const until = async (orderId: string, done: (status: string) => boolean) => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const order = await read(orderId);
+      if (done(order.status)) return order;
+      if (Date.now() > deadline) throw new Error(`order ${orderId} stayed ${order.status}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+  const terminal = (s: string) => s === 'COMPLETED' || s === 'CANCELLED';
+
+  const paths: [string, () => Promise<Placed>][] = [
+    ['success', () => place(cheap, 1, 'tok_visa')],
+    ['payment declined', () => place(cheap, 1, 'tok_declined')],
+    ['out of stock', () => place(scarce, 2, 'tok_visa')],
+    ['flaky card, retried by Temporal', () => place(cheap, 1, 'tok_flaky')],
+    ['slow card, retried after a timeout', () => place(cheap, 1, 'tok_slow')],
+    [
+      'cancelled by the customer',
+      async () => {
+        const placed = await place(dear, 2, 'tok_visa'); // waits for approval: time to cancel
+        await until(placed.orderId, (s) => s === 'AWAITING_APPROVAL');
+        await call(
+          'POST',
+          `/api/v1/orders/${placed.orderId}/cancel`,
+          { reason: 'changed my mind' },
+          customer,
+        );
+        return placed;
+      },
+    ],
+    [
+      'approval approved',
+      async () => {
+        const placed = await place(dear, 2, 'tok_visa');
+        await until(placed.orderId, (s) => s === 'AWAITING_APPROVAL');
+        await call('POST', `/api/v1/orders/${placed.orderId}/approve`, { reason: 'known customer' }, admin);
+        return placed;
+      },
+    ],
+    [
+      'approval rejected',
+      async () => {
+        const placed = await place(dear, 2, 'tok_visa');
+        await until(placed.orderId, (s) => s === 'AWAITING_APPROVAL');
+        await call('POST', `/api/v1/orders/${placed.orderId}/reject`, { reason: 'looks fraudulent' }, admin);
+        return placed;
+      },
+    ],
+  ];
+  const results: DemoResult[] = [];
+  for (const [path, run] of paths) {
+    const { orderId } = await run();
+    const order = await until(orderId, terminal);
+    const result: DemoResult = {
+      path,
+      orderId,
+      status: order.status,
+      failureReason: order.failureReason ?? null,
+      steps: order.steps.map((s) => `${s.name}:${s.status}`),
+      webUi: `${target.temporalUi}/namespaces/${target.namespace}/workflows/order-${orderId}`,
+      command: `temporal workflow show --workflow-id order-${orderId}`,
+    };
+    results.push(result);
+    say(
+      [
+        `${path}: ${result.status}${result.failureReason ? ` (${result.failureReason})` : ''}`,
+        `  steps    ${result.steps.join(' → ')}`,
+        `  Web UI   ${result.webUi}`,
+        `  CLI      ${result.command}`,
+      ].join('\n'),
+    );
+  }
+  return results;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { loadConfig } = await import('../lib/config.js');
+  const config = loadConfig();
+  const gateway = process.env.GATEWAY_URL ?? `http://127.0.0.1:${config.GATEWAY_PORT}`;
+  console.log(`demo: placing one order per saga path through ${gateway}`);
+  await runDemo(
+    {
+      gateway,
+      admin: { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD },
+      temporalUi: config.TEMPORAL_UI_URL,
+      namespace: config.TEMPORAL_NAMESPACE,
+    },
+    (line) => console.log(line),
+  ).catch((err: unknown) => {
+    console.error(`demo: ${(err as Error).message}\n(is the stack running? npm start)`);
+    process.exit(1);
+  });
+}

@@ -34,10 +34,11 @@ const commands = {
   test: [process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run']],
   chaos: [process.execPath, ['--import', 'tsx', 'scripts/chaos/main.ts']],
   demo: [process.execPath, ['--import', 'tsx', 'scripts/demo.ts']],
+  load: [process.execPath, ['--import', 'tsx', 'scripts/load.ts']],
 };
 const [cmd, args] = commands[process.argv[2]] ?? [];
 if (!cmd) {
-  console.error('usage: bootstrap.mjs start|test|chaos|demo');
+  console.error('usage: bootstrap.mjs start|test|chaos|demo|load');
   process.exit(2);
 }
 const child = spawn(cmd, [...args, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });

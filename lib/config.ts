@@ -72,6 +72,19 @@ const schema = z.object({
   COMPENSATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
   /** The simulated card processor's delay for `tok_slow`; longer than the charge activity's first timeout. */
   PAYMENT_SLOW_DELAY: duration.default(8_000),
+  /** Gateway rate limits (points per window, e.g. 600/1m): per user, per address when anonymous, logins. */
+  RATE_LIMIT_USER: z
+    .string()
+    .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as 600/1m')
+    .default('3000/1m'),
+  RATE_LIMIT_ANONYMOUS: z
+    .string()
+    .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as 600/1m')
+    .default('600/1m'),
+  RATE_LIMIT_LOGIN: z
+    .string()
+    .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as 10/1m')
+    .default('10/1m'),
   /** Tests only: a named point (lib/failpoints.ts) where this process kills itself. */
   ORDERSAGA_FAILPOINT: z.enum(['after-order-row']).optional(),
   /**

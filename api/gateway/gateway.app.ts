@@ -3,6 +3,7 @@
  * services' own route definitions) to the owning service, passing the request id on, verifies the bearer
  * token of every route that is not public, and serves the OpenAPI document and its docs page.
  */
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { proxy } from 'hono/proxy';
 import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
@@ -11,8 +12,17 @@ import { authenticate, type Verifier } from '../../lib/http/auth.js';
 import { matchRoute } from '../route-table.js';
 import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
+import type { RateLimits } from './rate-limits.js';
 
-export function createGatewayApp({ config, verify }: { config: Config; verify: Verifier }) {
+export function createGatewayApp({
+  config,
+  verify,
+  limits,
+}: {
+  config: Config;
+  verify: Verifier;
+  limits: RateLimits;
+}) {
   const app = createRouter();
   const auth = authenticate(verify);
   const document = buildOpenApiDocument();
@@ -26,6 +36,14 @@ export function createGatewayApp({ config, verify }: { config: Config; verify: V
     const target = entry.service;
     c.set('route', entry.template);
     if (!entry.public) await auth(c, async () => {});
+    // The client's own address: a gateway behind a load balancer sees the balancer's, so limit there too.
+    const address = getConnInfo(c).remote.address ?? 'unknown';
+    if (entry.method === 'POST' && entry.template === '/api/v1/auth/token')
+      await limits.take('login', address);
+    const principal = entry.public ? undefined : c.get('principal');
+    const { headers: limitHeaders } = principal
+      ? await limits.take('user', principal.userId)
+      : await limits.take('anonymous', address);
     const url = new URL(c.req.url);
     const upstream = new URL(path + url.search, config.serviceUrls[target]);
     const headers = new Headers(c.req.raw.headers);
@@ -33,12 +51,14 @@ export function createGatewayApp({ config, verify }: { config: Config; verify: V
     headers.set('X-Forwarded-Host', url.host);
     headers.delete('host');
     try {
-      return await proxy(upstream, {
+      const answer = await proxy(upstream, {
         method: c.req.method,
         headers,
         body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer(),
         signal: AbortSignal.timeout(30_000),
       });
+      for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
+      return answer;
     } catch (err) {
       c.get('log').warn({ target, err: (err as Error).message }, 'upstream unavailable');
       throw upstreamFailure(target, c.req.method, entry.template, err);

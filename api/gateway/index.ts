@@ -1,20 +1,29 @@
 import { SERVICES } from '../../contracts/index.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
+import { redis } from '../../lib/resources.js';
 import type { Role } from '../../lib/runner.js';
 import { createGatewayApp } from './gateway.app.js';
+import { createRateLimits } from './rate-limits.js';
 
-export const gatewayService: Role = async ({ config }) => ({
-  routes: createGatewayApp({ config, verify: remoteVerifier(config) }),
-  resources: [],
-  // Ready when every service it routes to answers.
-  readiness: SERVICES.map((name) => ({
-    name,
-    check: async () => {
-      const res = await fetch(new URL('/health', config.serviceUrls[name]), {
-        signal: AbortSignal.timeout(1500),
-      });
-      await res.body?.cancel(); // free the socket now, not at garbage collection
-      if (!res.ok) throw new Error(`health answered ${res.status}`);
-    },
-  })),
-});
+export const gatewayService: Role = async ({ config }) => {
+  const r = redis(config.REDIS_URL);
+  const limits = createRateLimits(r.client, config);
+  return {
+    routes: createGatewayApp({ config, verify: remoteVerifier(config), limits }),
+    // Redis holds the shared rate limits; without it they fall back to memory, so it is no readiness condition.
+    resources: [
+      { ...r, readiness: { name: 'redis (rate limits, fails open)', check: async () => undefined } },
+    ],
+    // Ready when every service it routes to answers.
+    readiness: SERVICES.map((name) => ({
+      name,
+      check: async () => {
+        const res = await fetch(new URL('/health', config.serviceUrls[name]), {
+          signal: AbortSignal.timeout(1500),
+        });
+        await res.body?.cancel(); // free the socket now, not at garbage collection
+        if (!res.ok) throw new Error(`health answered ${res.status}`);
+      },
+    })),
+  };
+};

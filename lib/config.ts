@@ -85,6 +85,9 @@ const schema = z.object({
     .string()
     .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as 10/1m')
     .default('10/1m'),
+  /** The gateway's circuit breakers: consecutive failures that open one, and when it lets a probe through. */
+  BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  BREAKER_HALF_OPEN_AFTER: duration.default(10_000),
   /** Tests only: a named point (lib/failpoints.ts) where this process kills itself. */
   ORDERSAGA_FAILPOINT: z.enum(['after-order-row']).optional(),
   /**

@@ -12,16 +12,19 @@ import { authenticate, type Verifier } from '../../lib/http/auth.js';
 import { matchRoute } from '../route-table.js';
 import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
+import type { Breakers } from './breakers.js';
 import type { RateLimits } from './rate-limits.js';
 
 export function createGatewayApp({
   config,
   verify,
   limits,
+  breakers,
 }: {
   config: Config;
   verify: Verifier;
   limits: RateLimits;
+  breakers: Breakers;
 }) {
   const app = createRouter();
   const auth = authenticate(verify);
@@ -51,15 +54,14 @@ export function createGatewayApp({
     headers.set('X-Forwarded-Host', url.host);
     headers.delete('host');
     try {
-      const answer = await proxy(upstream, {
-        method: c.req.method,
-        headers,
-        body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer(),
-        signal: AbortSignal.timeout(30_000),
-      });
+      const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
+      const answer = await breakers.call(target, () =>
+        proxy(upstream, { method: c.req.method, headers, body, signal: AbortSignal.timeout(30_000) }),
+      );
       for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
       return answer;
     } catch (err) {
+      if (err instanceof AppError) throw err; // the circuit is open: answered at once
       c.get('log').warn({ target, err: (err as Error).message }, 'upstream unavailable');
       throw upstreamFailure(target, c.req.method, entry.template, err);
     }

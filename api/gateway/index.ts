@@ -3,13 +3,15 @@ import { remoteVerifier } from '../../lib/http/auth.js';
 import { redis } from '../../lib/resources.js';
 import type { Role } from '../../lib/runner.js';
 import { createGatewayApp } from './gateway.app.js';
+import { createBreakers } from './breakers.js';
 import { createRateLimits } from './rate-limits.js';
 
-export const gatewayService: Role = async ({ config }) => {
+export const gatewayService: Role = async ({ config, registry }) => {
   const r = redis(config.REDIS_URL);
   const limits = createRateLimits(r.client, config);
+  const breakers = createBreakers(config, registry);
   return {
-    routes: createGatewayApp({ config, verify: remoteVerifier(config), limits }),
+    routes: createGatewayApp({ config, verify: remoteVerifier(config), limits, breakers }),
     // Redis holds the shared rate limits; without it they fall back to memory, so it is no readiness condition.
     resources: [
       { ...r, readiness: { name: 'redis (rate limits, fails open)', check: async () => undefined } },

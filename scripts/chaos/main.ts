@@ -75,6 +75,7 @@ const env: Record<string, string> = {
   ADMIN_PASSWORD: 'chaos-admin-password',
   PAYMENT_SLOW_DELAY: '7s',
   SAGA_RECONCILE_INTERVAL: '1s',
+  BREAKER_HALF_OPEN_AFTER: '1s',
   RATE_LIMIT_USER: '1000000/1m',
   RATE_LIMIT_ANONYMOUS: '1000000/1m',
   RATE_LIMIT_LOGIN: '1000000/1m',

@@ -101,6 +101,8 @@ export default async function setup(project: TestProject) {
     // Orders whose placing request died get their saga within seconds, not the default half minute.
     SAGA_RECONCILE_INTERVAL: '1s',
     // The suite's clients are many requests from one address: the limits have their own test.
+    // A circuit opened by a test that stops a service lets a probe through after a second.
+    BREAKER_HALF_OPEN_AFTER: '1s',
     RATE_LIMIT_USER: '1000000/1m',
     RATE_LIMIT_ANONYMOUS: '1000000/1m',
     RATE_LIMIT_LOGIN: '1000000/1m',

@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { ORDER_EVENTS_CHANNEL } from '../db/orders/order-events.js';
 import * as schema from '../db/orders/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { OrderUpdate } from '../contracts/index.js';
@@ -43,6 +44,8 @@ export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeo
           .update(schema.orders)
           .set({ ...set, updatedAt: sql`now()`, version: input.seq })
           .where(and(eq(schema.orders.id, input.orderId), lt(schema.orders.version, input.seq)));
+        // Live streams of this order (GET /orders/{id}/events) re-read it; sent when the write commits.
+        await tx.execute(sql`select pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`);
       });
       log.debug({ step: input.step, status: input.status }, 'order updated');
     },

@@ -56,7 +56,13 @@ export function createGatewayApp({
     try {
       const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
       const answer = await breakers.call(target, () =>
-        proxy(upstream, { method: c.req.method, headers, body, signal: AbortSignal.timeout(30_000) }),
+        proxy(upstream, {
+          method: c.req.method,
+          headers,
+          body,
+          // A live stream lasts as long as its caller stays; every other call gets 30 s.
+          signal: entry.template.endsWith('/events') ? c.req.raw.signal : AbortSignal.timeout(30_000),
+        }),
       );
       for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
       return answer;

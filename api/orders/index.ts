@@ -1,3 +1,4 @@
+import { listenOrderEvents } from '../../db/orders/order-events.js';
 import { createOrders } from '../../db/orders/orders.js';
 import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
@@ -11,8 +12,20 @@ export const ordersService: Role = async ({ config, logger }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
   const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
   const orders = createOrders(createDb(pg.client, schema));
-  const routes = createOrdersApp({ orders, temporal: t.client, config, verify: remoteVerifier(config) });
+  const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));
+  const routes = createOrdersApp({
+    orders,
+    temporal: t.client,
+    config,
+    verify: remoteVerifier(config),
+    events,
+  });
   // Orders whose placing request died before starting their saga get it from here.
   const reconciler = startReconciler(orders, t.client, config, logger.child({ component: 'reconciler' }));
-  return { routes, resources: [pg, t], task: reconciler };
+  const listener = {
+    client: events,
+    readiness: { name: 'order-events', check: () => events.check() },
+    close: () => events.close(),
+  };
+  return { routes, resources: [pg, t, listener], task: reconciler };
 };

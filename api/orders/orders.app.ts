@@ -1,12 +1,14 @@
 /** The order service: places orders (starting the saga), and answers for them from its own table. */
 import type { Client } from '@temporalio/client';
 import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import {
   approveOrderUpdate,
   cancelOrderUpdate,
   rejectOrderUpdate,
   TERMINAL_STATUSES,
 } from '../../contracts/index.js';
+import type { OrderEvents } from '../../db/orders/order-events.js';
 import type { Orders } from '../../db/orders/orders.js';
 import type { Config } from '../../lib/config.js';
 import { AppError, notFound } from '../../lib/errors.js';
@@ -24,10 +26,15 @@ export interface OrdersDeps {
   temporal: Client;
   config: Config;
   verify: Verifier;
+  events: OrderEvents;
 }
 
-export function createOrdersApp({ orders, temporal, config, verify }: OrdersDeps) {
+const MAX_STREAMS_PER_USER = 5;
+const HEARTBEAT_MS = 15_000;
+
+export function createOrdersApp({ orders, temporal, config, verify, events }: OrdersDeps) {
   const app = createServiceRouter(verify);
+  const streamsOf = new Map<string, number>();
 
   async function place(c: Context<AppEnv>, request: PlaceOrder) {
     const order = await placeOrder(orders, temporal, config, request);
@@ -85,6 +92,59 @@ export function createOrdersApp({ orders, temporal, config, verify }: OrdersDeps
   app.openapi(routes.listForUser, async (c) =>
     page(c, await orders.list({ ...c.req.valid('query'), userId: c.req.valid('param').id })),
   );
+
+  app.openapi(routes.events, async (c) => {
+    const { id } = c.req.valid('param');
+    await ownOrder(c, id);
+    const userId = c.get('principal').userId;
+    if ((streamsOf.get(userId) ?? 0) >= MAX_STREAMS_PER_USER) {
+      throw new AppError('RATE_LIMITED', `at most ${MAX_STREAMS_PER_USER} order streams at once`, undefined, {
+        'Retry-After': '15',
+      });
+    }
+    const after = Number(c.req.valid('header')['last-event-id']) || 0;
+    streamsOf.set(userId, (streamsOf.get(userId) ?? 0) + 1);
+    return streamSSE(c, async (stream) => {
+      let sent = after;
+      let dirty = true;
+      let done = false;
+      let wake = () => {};
+      const unsubscribe = events.subscribe(id, () => {
+        dirty = true;
+        wake();
+      });
+      const heartbeat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => {}), HEARTBEAT_MS);
+      stream.onAbort(() => {
+        done = true;
+        wake();
+      });
+      try {
+        while (!done) {
+          if (dirty) {
+            dirty = false;
+            const row = await orders.row(id);
+            if (row.version > sent) {
+              sent = row.version;
+              await stream.writeSSE({
+                id: String(sent),
+                event: 'order',
+                data: JSON.stringify(await orders.view(row)),
+              });
+            }
+            if (TERMINAL_STATUSES.includes(row.status)) break;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (dirty || done) resolve();
+          });
+        }
+      } finally {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streamsOf.set(userId, (streamsOf.get(userId) ?? 1) - 1);
+      }
+    });
+  });
 
   app.openapi(routes.cancel, async (c) => {
     const row = await ownOrder(c, c.req.valid('param').id);

@@ -124,6 +124,28 @@ export const ordersRoutes = {
     request: { params: UserIdParam, query: PageQuery.extend({ status: z.enum(ORDER_STATUSES).optional() }) },
     responses: { 200: jsonContent(pageOf(Order), 'a page of orders'), ...errorResponses(400, 401, 404) },
   }),
+  events: defineRoute({
+    method: 'get',
+    path: '/api/v1/orders/{id}/events',
+    access: { ownerOr: 'orders:read:any' },
+    tags: ['orders'],
+    summary: 'Follow an order live (Server-Sent Events)',
+    description:
+      'One `order` event (the order, as GET /orders/{id} shows it; `id` is its version) per status or step ' +
+      'change, in order, ending after a terminal status. `Last-Event-ID` resumes after that version; a ' +
+      'comment line every 15 s keeps the connection open. At most 5 streams per user at once (429).',
+    request: {
+      params: IdParam,
+      headers: z.object({ 'last-event-id': z.string().max(20).optional() }),
+    },
+    responses: {
+      200: {
+        description: 'text/event-stream of `order` events',
+        content: { 'text/event-stream': { schema: z.string() } },
+      },
+      ...errorResponses(401, 404, 429),
+    },
+  }),
   cancel: defineRoute({
     method: 'post',
     path: '/api/v1/orders/{id}/cancel',

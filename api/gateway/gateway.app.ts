@@ -5,10 +5,12 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { proxy } from 'hono/proxy';
+import type { Redis } from 'ioredis';
 import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, type Verifier } from '../../lib/http/auth.js';
+import { checkNotRevoked } from '../../lib/revocation.js';
 import { matchRoute } from '../route-table.js';
 import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -20,11 +22,13 @@ export function createGatewayApp({
   verify,
   limits,
   breakers,
+  redis,
 }: {
   config: Config;
   verify: Verifier;
   limits: RateLimits;
   breakers: Breakers;
+  redis: Redis;
 }) {
   const app = createRouter();
   const auth = authenticate(verify);
@@ -44,6 +48,7 @@ export function createGatewayApp({
     if (entry.method === 'POST' && entry.template === '/api/v1/auth/token')
       await limits.take('login', address);
     const principal = entry.public ? undefined : c.get('principal');
+    if (principal) await checkNotRevoked(redis, principal.userId, principal.tokenVersion);
     const { headers: limitHeaders } = principal
       ? await limits.take('user', principal.userId)
       : await limits.take('anonymous', address);

@@ -11,7 +11,7 @@ export const gatewayService: Role = async ({ config, registry }) => {
   const limits = createRateLimits(r.client, config);
   const breakers = createBreakers(config, registry);
   return {
-    routes: createGatewayApp({ config, verify: remoteVerifier(config), limits, breakers }),
+    routes: createGatewayApp({ config, verify: remoteVerifier(config), limits, breakers, redis: r.client }),
     // Redis holds the shared rate limits; without it they fall back to memory, so it is no readiness condition.
     resources: [
       { ...r, readiness: { name: 'redis (rate limits, fails open)', check: async () => undefined } },

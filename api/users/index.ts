@@ -4,7 +4,8 @@ import * as schema from '../../db/users/schema.js';
 import { loadSigningKeys } from '../../db/users/signing-keys.js';
 import { createUsers } from '../../db/users/users.js';
 import { createVerifier } from '../../lib/http/auth.js';
-import { postgres } from '../../lib/resources.js';
+import { postgres, redis } from '../../lib/resources.js';
+import { revokeTokens } from '../../lib/revocation.js';
 import type { Role } from '../../lib/runner.js';
 import { createUsersApp } from './users.app.js';
 
@@ -18,5 +19,9 @@ export const usersService: Role = async ({ config }) => {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   });
-  return { routes: createUsersApp({ users: createUsers(db), keys, config, verify }), resources: [pg] };
+  // Revocations are kept in Redis as long as a token lives, for the gateway to check (lib/revocation.ts).
+  const r = redis(config.REDIS_URL);
+  const ttl = Math.ceil(config.JWT_TTL / 1000);
+  const users = createUsers(db, (userId, version) => revokeTokens(r.client, userId, version, ttl));
+  return { routes: createUsersApp({ users, keys, config, verify }), resources: [pg, r] };
 };

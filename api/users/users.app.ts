@@ -28,9 +28,13 @@ export function createUsersApp({ users, keys, config, verify }: UsersDeps) {
 
   app.openapi(routes.token, async (c) => {
     const { email, password } = c.req.valid('json');
-    const user = await users.checkCredentials(email, password);
+    const { user, tokenVersion } = await users.checkCredentials(email, password);
     const expiresIn = Math.floor(config.JWT_TTL / 1000);
-    const accessToken = await new SignJWT({ role: user.role, permissions: [...ROLE_PERMISSIONS[user.role]] })
+    const accessToken = await new SignJWT({
+      role: user.role,
+      permissions: [...ROLE_PERMISSIONS[user.role]],
+      tv: tokenVersion,
+    })
       .setProtectedHeader({ alg: JWT_ALGORITHM, kid: keys.kid, typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer(config.JWT_ISSUER)

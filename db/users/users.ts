@@ -3,8 +3,9 @@
  * unique index on email decides a race between two sign-ups.
  */
 import { randomUUID } from 'node:crypto';
-import { count, desc, eq } from 'drizzle-orm';
+import { count, desc, eq, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Role } from '../../contracts/index.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { paginate, type PageRequest } from '../../lib/paging.js';
@@ -39,7 +40,10 @@ function emailTaken(err: unknown): never {
   throw err;
 }
 
-export function createUsers(db: UsersDb) {
+/** Told when a user's tokens must stop working: a newer token version, or the user deleted. */
+export type RevokeTokens = (userId: string, version: number | 'deleted') => Promise<void>;
+
+export function createUsers(db: UsersDb, revoke: RevokeTokens = async () => {}) {
   return {
     async create(input: { email: string; name: string; password: string; role: Role }): Promise<User> {
       const [row] = await db
@@ -62,12 +66,15 @@ export function createUsers(db: UsersDb) {
       return toUser(row);
     },
 
-    /** The user these credentials belong to; the same answer (and the same work) whether the email exists or not. */
-    async checkCredentials(email: string, password: string): Promise<User> {
+    /**
+     * The user these credentials belong to, with the token version to put in their token; the same answer
+     * (and the same work) whether the email exists or not.
+     */
+    async checkCredentials(email: string, password: string): Promise<{ user: User; tokenVersion: number }> {
       const [row] = await db.select().from(schema.users).where(eq(schema.users.email, email.toLowerCase()));
       const valid = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
       if (!row || !valid) throw new AppError('INVALID_CREDENTIALS', 'wrong email or password');
-      return toUser(row);
+      return { user: toUser(row), tokenVersion: row.tokenVersion };
     },
 
     /** The role of the account with this email, if there is one. */
@@ -96,10 +103,13 @@ export function createUsers(db: UsersDb) {
     },
 
     async update(id: string, changes: UserChanges): Promise<User> {
-      const set: Partial<typeof schema.users.$inferInsert> = { updatedAt: new Date() };
+      const set: PgUpdateSetSource<typeof schema.users> = { updatedAt: new Date() };
       if (changes.email !== undefined) set.email = changes.email.toLowerCase();
       if (changes.name !== undefined) set.name = changes.name;
-      if (changes.password !== undefined) set.passwordHash = await hashPassword(changes.password);
+      if (changes.password !== undefined) {
+        set.passwordHash = await hashPassword(changes.password);
+        set.tokenVersion = sql`${schema.users.tokenVersion} + 1`;
+      }
       const [row] = await db
         .update(schema.users)
         .set(set)
@@ -107,6 +117,8 @@ export function createUsers(db: UsersDb) {
         .returning()
         .catch(emailTaken);
       if (!row) throw notFound('user');
+      // The old password's tokens stop working (a failure here fails the request: it must not pass silently).
+      if (changes.password !== undefined) await revoke(id, row.tokenVersion);
       return toUser(row);
     },
 
@@ -116,6 +128,7 @@ export function createUsers(db: UsersDb) {
         .where(eq(schema.users.id, id))
         .returning({ id: schema.users.id });
       if (deleted.length === 0) throw notFound('user');
+      await revoke(id, 'deleted');
     },
   };
 }

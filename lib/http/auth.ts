@@ -60,7 +60,8 @@ export function createVerifier({ keys, issuer, audience }: VerifierOptions): Ver
     const permissions = Array.isArray(payload.permissions)
       ? payload.permissions.filter((p) => typeof p === 'string')
       : [];
-    return { userId: payload.sub, role: role as Role, permissions, token };
+    const tokenVersion = typeof payload.tv === 'number' ? payload.tv : 0;
+    return { userId: payload.sub, role: role as Role, permissions, token, tokenVersion };
   };
 }
 

@@ -8,6 +8,8 @@ export interface Principal {
   role: Role;
   permissions: readonly string[];
   token: string;
+  /** The user's token version when the token was issued (`tv`); a newer one in the revocation list revokes it. */
+  tokenVersion: number;
 }
 
 export type AppEnv = {

@@ -10,6 +10,7 @@ import type { Permission } from '../../contracts/index.js';
 import { AppError } from '../errors.js';
 import { authenticate, hasPermission, requirePermission, requireSelfOr, type Verifier } from './auth.js';
 import { createRouter } from './app.js';
+import { errorResponses } from './envelope.js';
 import type { AppEnv, Principal } from './context.js';
 
 export type Access =
@@ -30,13 +31,34 @@ const bearer = [{ bearerAuth: [] }];
 
 export const isPublic = (access: Access) => 'public' in access;
 
-/** A route definition with its access rule; `security` in the OpenAPI document follows from it. */
+/**
+ * The error answers every route of this kind can give, whatever its handler does: the kernel's (429, 503),
+ * validation's (400; 404 for a path id that cannot exist), the access rule's (401, 403, 404), and a JSON
+ * body's (413, 415). Declared on each route so that the document says what callers really get.
+ */
+function implicitErrors(route: Omit<RouteConfig, 'path'>, access: Access): number[] {
+  const request = route.request ?? {};
+  const statuses = [429, 503];
+  if (request.params || request.query || request.headers || request.body) statuses.push(400);
+  if (request.params) statuses.push(404);
+  if (!isPublic(access)) statuses.push(401);
+  if ('permission' in access) statuses.push(403);
+  if ('selfOr' in access || 'ownerOr' in access) statuses.push(404);
+  if (request.body) statuses.push(413, 415);
+  return statuses;
+}
+
+/** A route definition with its access rule; `security` and the error answers in the document follow from it. */
 export function defineRoute<P extends string, R extends Omit<RouteConfig, 'path' | 'security'> & { path: P }>(
   route: R & { access: Access },
 ) {
   const { access, ...rest } = route;
   return createRoute({
     ...rest,
+    // Typed as the route's own answers: handlers return those; the implicit errors are thrown, not returned.
+    // (Without the assertion the route's response types widen; the lint rule only sees that it compiles.)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    responses: { ...errorResponses(...implicitErrors(rest, access)), ...rest.responses } as R['responses'],
     ...(isPublic(access) ? {} : { security: bearer }),
     'x-access': access,
   });

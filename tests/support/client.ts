@@ -1,6 +1,7 @@
 /** A small HTTP client for the tests: everything goes through the gateway, as a REST caller's would. */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import { contractViolation } from './contract.js';
 
 export interface Answer<T = any> {
   status: number;
@@ -31,7 +32,8 @@ export async function call<T = any>(
     headers['Content-Type'] ??= 'application/json';
     body = opts.raw;
   }
-  const res = await fetch(new URL(path, opts.base ?? stack().gateway), { method, headers, body });
+  const url = new URL(path, opts.base ?? stack().gateway);
+  const res = await fetch(url, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -39,6 +41,9 @@ export async function call<T = any>(
   } catch {
     // not JSON: keep the text
   }
+  // Every answer is held to the OpenAPI document (a mismatch fails the test that received it).
+  const violation = contractViolation(method, url, res.status, parsed);
+  if (violation) throw new Error(`contract: ${violation}`);
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
 

@@ -88,6 +88,8 @@ const schema = z.object({
   /** The gateway's circuit breakers: consecutive failures that open one, and when it lets a probe through. */
   BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   BREAKER_HALF_OPEN_AFTER: duration.default(10_000),
+  /** How often a live order stream sends a comment line to keep idle connections open. */
+  ORDER_STREAM_HEARTBEAT: duration.default(15_000),
   /** Tests only: a named point (lib/failpoints.ts) where this process kills itself. */
   ORDERSAGA_FAILPOINT: z.enum(['after-order-row']).optional(),
   /**

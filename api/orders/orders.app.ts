@@ -30,7 +30,6 @@ export interface OrdersDeps {
 }
 
 const MAX_STREAMS_PER_USER = 5;
-const HEARTBEAT_MS = 15_000;
 
 export function createOrdersApp({ orders, temporal, config, verify, events }: OrdersDeps) {
   const app = createServiceRouter(verify);
@@ -113,7 +112,10 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
         dirty = true;
         wake();
       });
-      const heartbeat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => {}), HEARTBEAT_MS);
+      const heartbeat = setInterval(
+        () => void stream.write(': heartbeat\n\n').catch(() => {}),
+        config.ORDER_STREAM_HEARTBEAT,
+      );
       stream.onAbort(() => {
         done = true;
         wake();

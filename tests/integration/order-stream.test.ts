@@ -121,4 +121,26 @@ describe('the live order stream', () => {
     const other = await newCustomer();
     expect((await follow(placed.body.data.id, other.token)).status).toBe(404);
   });
+
+  it('keeps an idle stream open with a comment line (every second in the tests, 15 s by default)', async () => {
+    const product = await newProduct(admin, { priceCents: 60_000 });
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 2 }], 'tok_visa');
+    const orderId = placed.body.data.id as string;
+    await waitForOrder(customer.token, orderId, (o) => o.status === 'AWAITING_APPROVAL');
+    const controller = new AbortController();
+    const res = await fetch(new URL(`/api/v1/orders/${orderId}/events`, stack().gateway), {
+      headers: { Authorization: `Bearer ${customer.token}` },
+      signal: controller.signal,
+    });
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of res.body!) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      if (text.includes(': heartbeat')) break;
+    }
+    controller.abort();
+    expect(text).toMatch(/^id: \d+$/m); // the order's state first
+    expect(text).toContain(': heartbeat\n\n');
+    expect((await call('POST', `/api/v1/orders/${orderId}/reject`, { token: admin })).status).toBe(202);
+  });
 });

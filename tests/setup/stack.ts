@@ -100,6 +100,8 @@ export default async function setup(project: TestProject) {
     COMPENSATION_MAX_ATTEMPTS: '3',
     // Orders whose placing request died get their saga within seconds, not the default half minute.
     SAGA_RECONCILE_INTERVAL: '1s',
+    // Live order streams send their keep-alive comment every second instead of every 15.
+    ORDER_STREAM_HEARTBEAT: '1s',
     // The suite's clients are many requests from one address: the limits have their own test.
     // A circuit opened by a test that stops a service lets a probe through after a second.
     BREAKER_HALF_OPEN_AFTER: '1s',

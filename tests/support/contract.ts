@@ -13,6 +13,8 @@ const document = buildOpenApiDocument() as unknown as {
   components: object;
 };
 const ajv = new Ajv2020({ strict: false, allErrors: true });
+// Timestamps are ISO-8601 UTC (CONTRACT section 3).
+ajv.addFormat('date-time', (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(s));
 const validators = new Map<string, ValidateFunction>();
 
 /** The mismatch between an answer and the document, or null when the answer is what the document says. */

@@ -14,6 +14,7 @@ import { SERVICES } from '../../contracts/index.js';
 import { parseDuration, workerMetricsPort } from '../../lib/config.js';
 import { freePort } from '../processes.js';
 import { startStack } from '../stack.js';
+import { TEST_STACK_SETTINGS } from '../test-settings.js';
 import { runCampaign, type ChaosTarget } from './campaign.js';
 import { checkInvariants, report } from './invariants.js';
 
@@ -73,13 +74,7 @@ const env: Record<string, string> = {
   REDIS_URL: REDIS,
   ADMIN_EMAIL: 'admin@chaos.ordersaga.local',
   ADMIN_PASSWORD: 'chaos-admin-password',
-  PAYMENT_SLOW_DELAY: '7s',
-  SAGA_RECONCILE_INTERVAL: '1s',
-  BREAKER_HALF_OPEN_AFTER: '1s',
-  RATE_LIMIT_USER: '1000000/1m',
-  RATE_LIMIT_ANONYMOUS: '1000000/1m',
-  RATE_LIMIT_LOGIN: '1000000/1m',
-  SAGA_RECONCILE_GRACE: '15s',
+  ...TEST_STACK_SETTINGS,
 };
 const stack = await startStack({
   dataDir,

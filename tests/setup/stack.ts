@@ -11,6 +11,7 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { freePort, portOpen } from '../../scripts/processes.js';
 import { startStack } from '../../scripts/stack.js';
+import { TEST_STACK_SETTINGS } from '../../scripts/test-settings.js';
 
 export interface StackInfo {
   gateway: string;
@@ -95,21 +96,9 @@ export default async function setup(project: TestProject) {
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
     APPROVAL_THRESHOLD_CENTS: '100000',
-    PAYMENT_SLOW_DELAY: '7s',
     // Fewer attempts than in production, so a compensation that keeps failing is reported within seconds.
     COMPENSATION_MAX_ATTEMPTS: '3',
-    // Orders whose placing request died get their saga within seconds, not the default half minute.
-    SAGA_RECONCILE_INTERVAL: '1s',
-    // Live order streams send their keep-alive comment every second instead of every 15.
-    ORDER_STREAM_HEARTBEAT: '1s',
-    // The suite's clients are many requests from one address: the limits have their own test.
-    // A circuit opened by a test that stops a service lets a probe through after a second.
-    BREAKER_HALF_OPEN_AFTER: '1s',
-    RATE_LIMIT_USER: '1000000/1m',
-    RATE_LIMIT_ANONYMOUS: '1000000/1m',
-    RATE_LIMIT_LOGIN: '1000000/1m',
-    // Longer than the longest POST /orders (two 5 s Temporal deadlines and the pricing), as in production.
-    SAGA_RECONCILE_GRACE: '15s',
+    ...TEST_STACK_SETTINGS,
   };
   const stack = await startStack({
     dataDir,

@@ -14,6 +14,21 @@ import type { Logger } from '../logger.js';
 import type { AppEnv, ReadinessCheck } from './context.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** How much of an oversized body is read and dropped so that its 413 reaches the caller; past this, reset. */
+const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+
+async function drain(request: Request, limit: number): Promise<void> {
+  if (!request.body || request.bodyUsed) return;
+  let read = 0;
+  try {
+    for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+      read += chunk.byteLength;
+      if (read > limit) break;
+    }
+  } catch {
+    // the caller went away: nothing to answer
+  }
+}
 
 export interface AppOptions {
   name: string;
@@ -72,7 +87,10 @@ export function createApp({ name, logger, readiness, registry = createMetricsReg
   app.use(
     bodyLimit({
       maxSize: BODY_LIMIT_BYTES,
-      onError: () => {
+      onError: async (c) => {
+        // Read (and drop) the rest of the body first: answering while the caller is still sending makes
+        // Node close the connection under it, and the caller sees a reset instead of the 413.
+        await drain(c.req.raw, DRAIN_LIMIT_BYTES);
         throw new AppError('PAYLOAD_TOO_LARGE', `request bodies are limited to ${BODY_LIMIT_BYTES} bytes`);
       },
     }),

@@ -51,6 +51,21 @@ describe('media types', () => {
   );
 });
 
+describe('bodies over 64 KiB', () => {
+  it('answers 413 in the envelope, every time, even while the caller is still sending', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(new URL('/api/v1/users', stack().gateway), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: big,
+      });
+      expect(res.status, `attempt ${i + 1}`).toBe(413);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    }
+  });
+});
+
 describe('NUL characters', () => {
   it('refuses them in any string field with 400, naming the field', async () => {
     const signUp = await call('POST', '/api/v1/users', {

@@ -129,7 +129,8 @@ export async function placeOrder(
     if (await sagaExists(temporal, id)) return created;
     // Otherwise take the order back, so that the caller's retry starts cleanly. Should the saga exist after
     // all, it finds its order gone (ORDER_NOT_FOUND) and undoes whatever it did.
-    await orders.remove(id);
+    // The reconciler may have started it meanwhile (this request outlived its grace): then it stands.
+    if (!(await orders.remove(id))) return created;
     throw err;
   }
   return created;

@@ -134,11 +134,16 @@ export function createOrders(db: OrdersDb) {
         .limit(limit);
     },
 
-    /** Takes back an order whose saga could not be started (unless the reconciler has started it since). */
-    async remove(id: string): Promise<void> {
-      await db
+    /**
+     * Takes back an order whose saga could not be started; false when the reconciler has started it since
+     * (then the order stands).
+     */
+    async remove(id: string): Promise<boolean> {
+      const deleted = await db
         .delete(schema.orders)
-        .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)));
+        .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)))
+        .returning({ id: schema.orders.id });
+      return deleted.length === 1;
     },
   };
 }

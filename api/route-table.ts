@@ -25,6 +25,8 @@ export interface RouteEntry {
   template: string;
   pattern: RegExp;
   public: boolean;
+  /** Answers with an event stream (it lives as long as its caller stays, with no request timeout). */
+  streams: boolean;
   route: AccessRoute;
 }
 
@@ -45,6 +47,9 @@ export const ROUTE_TABLE: readonly RouteEntry[] = Object.entries(SERVICE_ROUTES)
       template: route.path,
       pattern: toPattern(route.path),
       public: isPublic(route['x-access']),
+      streams: Object.values(route.responses).some(
+        (r) => 'content' in r && r.content !== undefined && 'text/event-stream' in r.content,
+      ),
       route,
     })),
 );

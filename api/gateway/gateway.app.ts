@@ -66,7 +66,7 @@ export function createGatewayApp({
           headers,
           body,
           // A live stream lasts as long as its caller stays; every other call gets 30 s.
-          signal: entry.template.endsWith('/events') ? c.req.raw.signal : AbortSignal.timeout(30_000),
+          signal: entry.streams ? c.req.raw.signal : AbortSignal.timeout(30_000),
         }),
       );
       for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);

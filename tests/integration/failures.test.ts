@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Managed } from '../../scripts/processes.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/processes.js';
 import {
   actors,
   call,
@@ -18,7 +18,7 @@ import {
   waitForOrder,
   type Customer,
 } from '../support/client.js';
-import { startRole, stopProcess } from '../support/processes.js';
+import { extraProcesses, startRole } from '../support/processes.js';
 import {
   activityRunning,
   listWorkflows,
@@ -31,14 +31,10 @@ import {
 
 let admin: string;
 let customer: Customer;
-const extra: Managed[] = [];
+const extra = extraProcesses();
 
 beforeAll(async () => {
   ({ admin, customer } = await actors());
-});
-
-afterEach(async () => {
-  await Promise.all(extra.splice(0).map((p) => stopProcess(p)));
 });
 
 describe('a service down', () => {

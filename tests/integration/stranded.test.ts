@@ -3,22 +3,18 @@
  * failpoint `after-order-row`, a SIGKILL exactly there). The caller got no answer; the order still runs to
  * its end, once, started by the reconciler of the order service that is still up.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Managed } from '../../scripts/processes.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/processes.js';
 import { actors, newProduct, placeOrder, waitForOrder, waitUntil, type Customer } from '../support/client.js';
-import { startRole, stopProcess } from '../support/processes.js';
+import { extraProcesses, startRole } from '../support/processes.js';
 import { sql } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
-const extra: Managed[] = [];
+const extra = extraProcesses();
 
 beforeAll(async () => {
   ({ admin, customer } = await actors());
-});
-
-afterEach(async () => {
-  await Promise.all(extra.splice(0).map((p) => stopProcess(p)));
 });
 
 describe('an order service killed mid-placement', () => {

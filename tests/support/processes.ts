@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/stack.js';
 import { startProcess, stopProcess, waitFor, type Managed } from '../../scripts/processes.js';
+import { afterEach } from 'vitest';
 import { stack } from './client.js';
 
 export async function startRole(
@@ -22,6 +23,15 @@ export async function startRole(
     throw err;
   }
   return p;
+}
+
+/** The extra processes a test file starts, stopped after each of its tests. */
+export function extraProcesses(): Managed[] {
+  const started: Managed[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((p) => stopProcess(p)));
+  });
+  return started;
 }
 
 export { stopProcess };

@@ -21,6 +21,12 @@ describe('gateway routing', () => {
     expect(owner(path, method)).toBe(service);
   });
 
+  it('knows the one streaming route, which gets no request timeout', () => {
+    expect(ROUTE_TABLE.filter((r) => r.streams).map((r) => `${r.method} ${r.template}`)).toEqual([
+      'GET /api/v1/orders/{id}/events',
+    ]);
+  });
+
   it('routes nothing else: unknown paths, and methods a path does not have', () => {
     expect(owner('/api/v1/usersx')).toBeUndefined();
     expect(owner('/api/v2/orders')).toBeUndefined();

@@ -10,19 +10,18 @@ import {
   retryCompensationSignal,
 } from '../../contracts/index.js';
 import {
-  business,
   eventually,
   gate,
   historyEvents,
   large,
-  outage,
   recordHistory,
   refusal,
-  startSaga,
-  useSagaEnv,
-  stepsOf,
-  waitForState,
   type SagaEnv,
+  startSaga,
+  stepsOf,
+  stuckRelease,
+  useSagaEnv,
+  waitForState,
 } from './support.js';
 
 let t: SagaEnv;
@@ -48,15 +47,7 @@ describe('order saga: defects found in review', () => {
   });
 
   it('waits for an operator after COMPENSATION_FAILED even if retryCompensation was signalled before', async () => {
-    let releaseWorks = false;
-    const s = t
-      .scenario()
-      .on('chargePayment', () => {
-        throw business('PAYMENT_DECLINED', { paymentId: 'pay-declined' });
-      })
-      .on('releaseInventory', () => {
-        if (!releaseWorks) throw outage('inventory database down');
-      });
+    const { scenario: s, fix: fixRelease } = stuckRelease(t);
     const handle = await startSaga(t, s, { compensationMaxAttempts: 2 });
     await handle.signal(retryCompensationSignal); // early, before anything failed
     await waitForState(handle, 'COMPENSATION_FAILED', (st) => st.status === 'COMPENSATION_FAILED');
@@ -87,7 +78,7 @@ describe('order saga: defects found in review', () => {
     expect(scheduledAfter).toEqual(['updateOrder']);
     expect(s.called('releaseInventory').map((c) => c.attempt)).toEqual([1, 2]);
 
-    releaseWorks = true;
+    fixRelease();
     await handle.signal(retryCompensationSignal);
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'CANCELLED', failureReason: 'PAYMENT_DECLINED' });

@@ -7,15 +7,19 @@ import { retryCompensationSignal } from '../../contracts/index.js';
 import { describe, expect, it } from 'vitest';
 import {
   business,
+  COMPLETED_STEPS,
   eventually,
   failureOf,
   outage,
   recordHistory,
-  startSaga,
-  useSagaEnv,
-  stepsOf,
-  waitForState,
   type SagaEnv,
+  startSaga,
+  stepsOf,
+  stuckRelease,
+  UNDONE_AT_CHARGE_CALLS,
+  UNDONE_AT_CHARGE_STEPS,
+  useSagaEnv,
+  waitForState,
 } from './support.js';
 
 let t: SagaEnv;
@@ -27,13 +31,7 @@ describe('order saga: forward paths and business failures', () => {
     const handle = await startSaga(t, s);
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'COMPLETED', failureReason: null, paymentId: `pay-${s.orderId}` });
-    expect(stepsOf(state)).toEqual([
-      'RESERVE_INVENTORY:COMPLETED',
-      'CHARGE_PAYMENT:COMPLETED',
-      'CONFIRM_ORDER:COMPLETED',
-      'COMMIT_INVENTORY:COMPLETED',
-      'NOTIFY_CUSTOMER:COMPLETED',
-    ]);
+    expect(stepsOf(state)).toEqual(COMPLETED_STEPS);
     expect(s.sequence()).toEqual([
       'reserveInventory',
       'chargePayment',
@@ -57,21 +55,8 @@ describe('order saga: forward paths and business failures', () => {
       failureReason: 'PAYMENT_DECLINED',
       paymentId: 'pay-declined',
     });
-    expect(stepsOf(state)).toEqual([
-      'RESERVE_INVENTORY:COMPLETED',
-      'CHARGE_PAYMENT:FAILED',
-      'CHARGE_PAYMENT:COMPENSATED',
-      'RESERVE_INVENTORY:COMPENSATED',
-      'NOTIFY_CUSTOMER:COMPLETED',
-    ]);
-    expect(s.sequence()).toEqual([
-      'reserveInventory',
-      'chargePayment',
-      'refundPayment',
-      'releaseInventory',
-      'getCustomer',
-      'notifyCustomer',
-    ]);
+    expect(stepsOf(state)).toEqual(UNDONE_AT_CHARGE_STEPS);
+    expect(s.sequence()).toEqual(UNDONE_AT_CHARGE_CALLS);
     expect(s.called('chargePayment')).toHaveLength(1); // non-retryable: one attempt
     expect(s.called('commitInventory')).toHaveLength(0);
     expect(s.called('notifyCustomer').map((c) => c.input.type)).toEqual(['order.cancelled']);
@@ -110,26 +95,12 @@ describe('order saga: forward paths and business failures', () => {
     expect(s.called('chargePayment').map((c) => c.attempt)).toEqual([1, 2, 3]);
     expect(s.called('refundPayment')).toHaveLength(0);
     expect(s.called('releaseInventory')).toHaveLength(0);
-    expect(stepsOf(state)).toEqual([
-      'RESERVE_INVENTORY:COMPLETED',
-      'CHARGE_PAYMENT:COMPLETED',
-      'CONFIRM_ORDER:COMPLETED',
-      'COMMIT_INVENTORY:COMPLETED',
-      'NOTIFY_CUSTOMER:COMPLETED',
-    ]);
+    expect(stepsOf(state)).toEqual(COMPLETED_STEPS);
     await recordHistory(handle, 'wf-retried-payment');
   });
 
   it('COMPENSATION_FAILED when a release keeps failing; retryCompensation then finishes it as CANCELLED', async () => {
-    let releaseWorks = false;
-    const s = t
-      .scenario()
-      .on('chargePayment', () => {
-        throw business('PAYMENT_DECLINED', { paymentId: 'pay-declined' });
-      })
-      .on('releaseInventory', () => {
-        if (!releaseWorks) throw outage('inventory database down');
-      });
+    const { scenario: s, fix: fixRelease } = stuckRelease(t);
     const handle = await startSaga(t, s, { compensationMaxAttempts: 2 });
 
     const stuck = await waitForState(
@@ -147,7 +118,7 @@ describe('order saga: forward paths and business failures', () => {
       async () => s.lastWrite()?.status === 'COMPENSATION_FAILED',
     );
 
-    releaseWorks = true; // the operator fixed the cause
+    fixRelease(); // the operator fixed the cause
     await handle.signal(retryCompensationSignal);
     const state = await handle.result();
     expect(state).toMatchObject({
@@ -155,13 +126,7 @@ describe('order saga: forward paths and business failures', () => {
       failureReason: 'PAYMENT_DECLINED',
       compensationError: null,
     });
-    expect(stepsOf(state)).toEqual([
-      'RESERVE_INVENTORY:COMPLETED',
-      'CHARGE_PAYMENT:FAILED',
-      'CHARGE_PAYMENT:COMPENSATED',
-      'RESERVE_INVENTORY:COMPENSATED',
-      'NOTIFY_CUSTOMER:COMPLETED',
-    ]);
+    expect(stepsOf(state)).toEqual(UNDONE_AT_CHARGE_STEPS);
     // Only what was still pending ran again: the refund had succeeded the first time.
     expect(s.called('refundPayment')).toHaveLength(1);
     expect(s.called('releaseInventory').map((c) => c.attempt)).toEqual([1, 2, 1]);

@@ -404,3 +404,51 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (process.env.ORDERSAGA_RECORD_HISTORIES)
     writeFileSync(`${HISTORIES}${name}.json`, `${historyToJSON(history)}\n`);
 }
+
+/** The steps of a saga that runs to its end. */
+export const COMPLETED_STEPS = [
+  'RESERVE_INVENTORY:COMPLETED',
+  'CHARGE_PAYMENT:COMPLETED',
+  'CONFIRM_ORDER:COMPLETED',
+  'COMMIT_INVENTORY:COMPLETED',
+  'NOTIFY_CUSTOMER:COMPLETED',
+];
+
+/** The steps of a saga undone at the charge (declined, or cancelled during it), and the fakes it calls. */
+export const UNDONE_AT_CHARGE_STEPS = [
+  'RESERVE_INVENTORY:COMPLETED',
+  'CHARGE_PAYMENT:FAILED',
+  'CHARGE_PAYMENT:COMPENSATED',
+  'RESERVE_INVENTORY:COMPENSATED',
+  'NOTIFY_CUSTOMER:COMPLETED',
+];
+export const UNDONE_AT_CHARGE_CALLS: ActivityName[] = [
+  'reserveInventory',
+  'chargePayment',
+  'refundPayment',
+  'releaseInventory',
+  'getCustomer',
+  'notifyCustomer',
+];
+
+/**
+ * A declined charge whose compensation (the inventory release) keeps failing until `fix()` is called:
+ * the saga ends COMPENSATION_FAILED after `compensationMaxAttempts: 2` and waits for an operator.
+ */
+export function stuckRelease(env: SagaEnv) {
+  let releaseWorks = false;
+  const scenario = env
+    .scenario()
+    .on('chargePayment', () => {
+      throw business('PAYMENT_DECLINED', { paymentId: 'pay-declined' });
+    })
+    .on('releaseInventory', () => {
+      if (!releaseWorks) throw outage('inventory database down');
+    });
+  return {
+    scenario,
+    fix: () => {
+      releaseWorks = true;
+    },
+  };
+}

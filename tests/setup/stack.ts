@@ -38,6 +38,8 @@ declare module 'vitest' {
 
 const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+/** The test databases' name prefix: a second checkout running its integration tests at once sets its own. */
+const PREFIX = process.env.TEST_DATABASE_PREFIX ?? 'ordersaga_test';
 
 /** Five consecutive free ports after `base`, for the workers' metrics servers. */
 async function freeRange(): Promise<number> {
@@ -67,10 +69,10 @@ export default async function setup(project: TestProject) {
   const workerMetricsBase = await freeRange();
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
   const databaseUrls = {
-    users: `${POSTGRES}/ordersaga_test_users`,
-    orders: `${POSTGRES}/ordersaga_test_orders`,
-    payments: `${POSTGRES}/ordersaga_test_payments`,
-    inventory: `${POSTGRES}/ordersaga_test_inventory`,
+    users: `${POSTGRES}/${PREFIX}_users`,
+    orders: `${POSTGRES}/${PREFIX}_orders`,
+    payments: `${POSTGRES}/${PREFIX}_payments`,
+    inventory: `${POSTGRES}/${PREFIX}_inventory`,
   };
   await resetDatabases(Object.values(databaseUrls));
   const redis = new Redis(REDIS);

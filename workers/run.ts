@@ -10,7 +10,7 @@ import { TASK_QUEUES, type ServiceName } from '../contracts/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
-import type { Role } from '../lib/runner.js';
+import type { Role, RoleContext, RoleParts } from '../lib/runner.js';
 
 export interface WorkerParts {
   activities: object;
@@ -21,7 +21,7 @@ export interface WorkerParts {
 export type WorkerSetup = (deps: { config: Config; logger: Logger }) => Promise<WorkerParts>;
 
 /** Routes the Temporal SDK's own log lines into pino. */
-function installRuntime(logger: Logger): void {
+export function installRuntime(logger: Logger): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   const log = (level: string, message: string, meta?: Record<string, unknown>) => {
     const fn =
@@ -43,42 +43,68 @@ function installRuntime(logger: Logger): void {
   });
 }
 
+/** One Worker of a worker process: its task queue, its activities and, for `orders`, the workflows. */
+export interface WorkerSpec {
+  taskQueue: string;
+  activities: object;
+  workflowsPath?: URL;
+}
+
+/**
+ * Workers on one connection, run until the runner stops them: a service's worker process has one, the
+ * bench role one per bench queue. The connection closes after the workers have stopped (the runner closes
+ * resources last).
+ */
+export async function runWorkers(
+  { config, logger, registry }: RoleContext,
+  specs: WorkerSpec[],
+  resources: Resource<unknown>[],
+): Promise<RoleParts> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal: Resource<NativeConnection> = {
+    client: connection,
+    readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
+    close: () => connection.close(),
+  };
+  const interceptors = { activity: [activityMetrics(registry)] };
+  const workers = await Promise.all(
+    specs.map((spec) =>
+      Worker.create({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: spec.taskQueue,
+        activities: spec.activities,
+        ...(spec.workflowsPath ? { workflowsPath: fileURLToPath(spec.workflowsPath) } : {}),
+        interceptors,
+        shutdownGraceTime: '10s',
+      }),
+    ),
+  );
+  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  for (const spec of specs)
+    logger.info({ taskQueue: spec.taskQueue, workflows: Boolean(spec.workflowsPath) }, 'worker polling');
+  return {
+    resources: [...resources, temporal],
+    task: {
+      done,
+      stop: async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await done.catch(() => {});
+      },
+    },
+  };
+}
+
 /** A worker process's role for the runner: the worker on its task queue, its connections, its metrics. */
 export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
-  return async ({ config, logger, registry }) => {
-    installRuntime(logger);
-    const parts = await setup({ config, logger });
-    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    const temporal: Resource<NativeConnection> = {
-      client: connection,
-      readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
-      close: () => connection.close(),
-    };
-    const worker = await Worker.create({
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: TASK_QUEUES[service],
-      activities: parts.activities,
-      ...(parts.workflowsPath ? { workflowsPath: fileURLToPath(parts.workflowsPath) } : {}),
-      interceptors: { activity: [activityMetrics(registry)] },
-      shutdownGraceTime: '10s',
-    });
-    const done = worker.run();
-    logger.info(
-      { taskQueue: TASK_QUEUES[service], workflows: Boolean(parts.workflowsPath) },
-      'worker polling',
+  return async (ctx) => {
+    installRuntime(ctx.logger);
+    const parts = await setup({ config: ctx.config, logger: ctx.logger });
+    return await runWorkers(
+      ctx,
+      [{ taskQueue: TASK_QUEUES[service], activities: parts.activities, workflowsPath: parts.workflowsPath }],
+      parts.resources,
     );
-    return {
-      // The connection closes after the worker has stopped (the runner closes resources last).
-      resources: [...parts.resources, temporal],
-      task: {
-        done,
-        stop: async () => {
-          worker.shutdown();
-          await done.catch(() => {});
-        },
-      },
-    };
   };
 }
 

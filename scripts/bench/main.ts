@@ -4,11 +4,9 @@
  * with the bench worker role, measures the saga beside the ceiling and the reads through the gateway beside
  * the same reads sent to the service, writes bench/results/<time>.json and .svg, and prints a table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../lib/config.js';
-import { plot, table } from './report.js';
+import { saveResult, table } from './report.js';
 import { runBench, type BenchOptions } from './run.js';
 import { startBenchStack } from './stack.js';
 
@@ -51,12 +49,9 @@ try {
     },
     options,
   );
-  mkdirSync(values.out, { recursive: true });
-  const base = join(values.out, result.startedAt.replace(/[:.]/g, '-'));
-  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(`${base}.svg`, plot(result));
+  const files = saveResult(result, values.out);
   console.log(`\n${table(result)}\n`);
-  say(`written to ${base}.json and ${base}.svg`);
+  say(`written to ${files.json} and ${files.svg}`);
   failed = false;
 } finally {
   await target.stop();

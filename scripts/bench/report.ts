@@ -1,4 +1,6 @@
-/** The bench's table on the terminal and its plot, both from the result alone. */
+/** The bench's table on the terminal, its plot and its files, all from the result alone. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { renderPlot } from './plot.js';
 import type { BenchResult } from './run.js';
 
@@ -116,4 +118,13 @@ export function plot(r: BenchResult): string {
     ],
     caption: `npm run bench ${r.startedAt} (commit ${r.commit ?? '?'}), ${r.machine.cpus} cores, stack and load on one machine`,
   });
+}
+
+/** Writes `<dir>/<startedAt>.json` and `.svg`; returns their paths. */
+export function saveResult(r: BenchResult, dir: string): { json: string; svg: string } {
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, r.startedAt.replace(/[:.]/g, '-'));
+  writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(`${base}.svg`, plot(r));
+  return { json: `${base}.json`, svg: `${base}.svg` };
 }

@@ -18,7 +18,11 @@ export interface WorkerParts {
   workflowsPath?: URL;
 }
 
-export type WorkerSetup = (deps: { config: Config; logger: Logger }) => Promise<WorkerParts>;
+export type WorkerSetup = (deps: {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+}) => Promise<WorkerParts>;
 
 /** Routes the Temporal SDK's own log lines into pino. */
 function installRuntime(logger: Logger): void {
@@ -47,7 +51,7 @@ function installRuntime(logger: Logger): void {
 export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async ({ config, logger, registry }) => {
     installRuntime(logger);
-    const parts = await setup({ config, logger });
+    const parts = await setup({ config, logger, registry });
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const temporal: Resource<NativeConnection> = {
       client: connection,

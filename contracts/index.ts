@@ -4,6 +4,7 @@
  */
 export * from './auth.js';
 export * from './bench.js';
+export * from './events.js';
 export * from './inventory.js';
 export * from './notifications.js';
 export * from './order-saga.js';

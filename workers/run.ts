@@ -18,7 +18,11 @@ export interface WorkerParts {
   workflowsPath?: URL;
 }
 
-export type WorkerSetup = (deps: { config: Config; logger: Logger }) => Promise<WorkerParts>;
+export type WorkerSetup = (deps: {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+}) => Promise<WorkerParts>;
 
 /** Routes the Temporal SDK's own log lines into pino. */
 export function installRuntime(logger: Logger): void {
@@ -99,7 +103,7 @@ export async function runWorkers(
 export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async (ctx) => {
     installRuntime(ctx.logger);
-    const parts = await setup({ config: ctx.config, logger: ctx.logger });
+    const parts = await setup({ config: ctx.config, logger: ctx.logger, registry: ctx.registry });
     return await runWorkers(
       ctx,
       [{ taskQueue: TASK_QUEUES[service], activities: parts.activities, workflowsPath: parts.workflowsPath }],

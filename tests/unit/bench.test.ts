@@ -21,6 +21,25 @@ describe('billable actions of a recorded order', () => {
     expect(history.events).toHaveLength(72);
   });
 
+  it('after the local-order-writes patch: the writes billed once per workflow task (15 in 46 events)', () => {
+    const history = load('completed.local-writes');
+    expect(billableActions(history)).toEqual({
+      total: 15,
+      byKind: {
+        'workflow start': 1,
+        'activity start': 5,
+        // Five local writes in four workflow tasks (CHARGE_PAYMENT and CONFIRM_ORDER share one).
+        'local activities (one per workflow task)': 4,
+        'search attribute upsert': 4,
+        'search attribute upsert (patched())': 1,
+      },
+    });
+    expect(history.events).toHaveLength(46);
+    const locals = timeline(history).steps.filter((s) => s.kind === 'local activity');
+    expect(locals.map((s) => s.step)).toEqual(Array(5).fill('updateOrder'));
+    for (const s of locals) expect(s.executionMs).toBeGreaterThan(0);
+  });
+
   it('counts each retry of an activity, timers, signals and updates', () => {
     expect(billableActions(load('retried-payment')).byKind['activity retry']).toBe(2);
     expect(billableActions(load('approval-timeout')).byKind).toMatchObject({ timer: 1, signal: 1 });

@@ -13,9 +13,12 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { NotificationActivities } from '../../activities/notifications.js';
 import type { OrderActivities } from '../../activities/orders.js';
 import type { PaymentActivities } from '../../activities/payments.js';
@@ -27,6 +30,7 @@ import {
   DEFAULT_COMPENSATION_ATTEMPTS,
   INVENTORY_OPTIONS,
   NOTIFICATION_OPTIONS,
+  ORDER_LOCAL_OPTIONS,
   ORDER_OPTIONS,
   PAYMENT_OPTIONS,
   USER_OPTIONS,
@@ -54,11 +58,35 @@ import {
   type StepStatus,
 } from '../../contracts/index.js';
 
-const inventory = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
-const payments = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
+const inventoryActivities = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
+const paymentActivities = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
 const orders = proxyActivities<OrderActivities>(ORDER_OPTIONS);
-const users = proxyActivities<UserActivities>(USER_OPTIONS);
-const notifications = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
+const ordersLocal = proxyLocalActivities<OrderActivities>(ORDER_LOCAL_OPTIONS);
+const userActivities = proxyActivities<UserActivities>(USER_OPTIONS);
+const notificationActivities = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
+
+/**
+ * Cheaper commands for the same saga (patch `local-order-writes`): the order-row writes run as local
+ * activities on the orders worker, inside the workflow task (no round trip through the server, no billed
+ * activity each), and the search attributes that change within one workflow task are upserted together,
+ * once, right before the saga next waits on another service, a decision or its end.
+ */
+const LOCAL_ORDER_WRITES = 'local-order-writes';
+
+/** `activities` whose every call first runs `before` (here: upsert the search attributes that changed). */
+function callingFirst<T extends object>(activities: T, before: () => void): T {
+  return new Proxy(activities, {
+    get(target, name) {
+      const fn: unknown = Reflect.get(target, name);
+      return typeof fn === 'function'
+        ? (...args: unknown[]) => {
+            before();
+            return (fn as (...a: unknown[]) => unknown)(...args);
+          }
+        : fn;
+    },
+  });
+}
 
 type OrderChange = Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq' | 'step'>;
 
@@ -87,8 +115,36 @@ function paymentIdOf(err: unknown): string | undefined {
 export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   const trace = { requestId: input.requestId, orderId: input.orderId };
   const undoAttempts = input.compensationMaxAttempts ?? DEFAULT_COMPENSATION_ATTEMPTS;
-  const inventoryUndo = proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS, undoAttempts));
-  const paymentsUndo = proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS, undoAttempts));
+  // Decided once, at the start: a run keeps one shape of commands throughout. A lean run has every earlier
+  // patch's behaviour too, so it evaluates none of them (each evaluation costs an upsert of its own).
+  const lean = patched(LOCAL_ORDER_WRITES);
+  /** Search attribute changes not upserted yet (the lean commands only), and their one upsert. */
+  let unshown: SearchAttributeUpdatePair[] = [];
+  const show = (pair: SearchAttributeUpdatePair) => {
+    if (!lean) return upsertSearchAttributes([pair]);
+    unshown = [...unshown.filter((p) => p.key.name !== pair.key.name), pair];
+  };
+  const flush = () => {
+    const shown = workflowInfo().typedSearchAttributes;
+    const changed = unshown.filter((p) => shown.get(p.key) !== p.value);
+    unshown = [];
+    if (changed.length > 0) upsertSearchAttributes(changed);
+  };
+  const waiting = <T extends object>(activities: T) => (lean ? callingFirst(activities, flush) : activities);
+  const inventory = waiting(inventoryActivities);
+  const payments = waiting(paymentActivities);
+  const users = waiting(userActivities);
+  const notifications = waiting(notificationActivities);
+  const inventoryUndo = waiting(
+    proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS, undoAttempts)),
+  );
+  const paymentsUndo = waiting(
+    proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS, undoAttempts)),
+  );
+  const waitUntil = (fn: () => boolean, timeoutMs?: number) => {
+    if (lean) flush();
+    return timeoutMs === undefined ? condition(fn) : condition(fn, timeoutMs);
+  };
   const stock = { ...trace, items: input.items.map(({ productId, quantity }) => ({ productId, quantity })) };
   const state: OrderState = {
     orderId: input.orderId,
@@ -174,7 +230,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   const enter = (step: SagaStep | 'COMPENSATING' | 'DONE') => {
     if (step !== 'COMPENSATING' && step !== 'DONE') currentStep = step;
-    upsertSearchAttributes([{ key: SA.SagaStep, value: step }]);
+    show({ key: SA.SagaStep, value: step });
   };
 
   /** Records a step transition (and any status change) in workflow state, search attributes and the order row. */
@@ -196,7 +252,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   async function write(change: Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq'>) {
     if (orphaned) return;
     try {
-      await orders.updateOrder({ ...trace, ...change, seq: nextSeq() });
+      const update = { ...trace, ...change, seq: nextSeq() };
+      await (lean ? ordersLocal.updateOrder(update) : orders.updateOrder(update));
     } catch (err) {
       if (failureTypeOf(err) === 'ORDER_NOT_FOUND') orphaned = true;
       throw err;
@@ -204,16 +261,17 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   }
   function setStatus(status: OrderStatus) {
     state.status = status;
-    upsertSearchAttributes([{ key: SA.OrderStatus, value: status }]);
+    show({ key: SA.OrderStatus, value: status });
   }
   /** The last step: tell the customer, and only then show the terminal status, so it is the final event. */
   async function notifyAndFinish(type: NotificationType, final: OrderChange) {
-    if (orphaned) return;
+    if (orphaned) return flush();
     enter('NOTIFY_CUSTOMER');
     const customer = await users.getCustomer({ ...trace, userId: input.userId });
     await notifications.notifyCustomer({ ...trace, userId: input.userId, type, to: customer?.email ?? null });
     await record('NOTIFY_CUSTOMER', 'COMPLETED', final);
     enter('DONE');
+    flush();
   }
 
   const saga = new Saga<SagaStep>({ onCompensated: (step) => record(step, 'COMPENSATED') });
@@ -234,8 +292,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         enter('AWAIT_APPROVAL');
         setStatus('AWAITING_APPROVAL');
         await write({ status: 'AWAITING_APPROVAL' });
-        const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs);
-        if (!decided) throw business('APPROVAL_TIMEOUT');
+        const madeInTime = await waitUntil(() => decision !== undefined, input.approvalTimeoutMs);
+        if (!madeInTime) throw business('APPROVAL_TIMEOUT');
         if (decision === 'rejected') throw business('APPROVAL_REJECTED');
         await record('AWAIT_APPROVAL', 'COMPLETED', { status: 'PENDING' }, state.decisionReason);
       }
@@ -263,7 +321,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       );
       // The pivot is the capture itself: a cancel that arrives while its step is being written is refused
       // (it used to be accepted and refund a captured payment while the order row was slow to write).
-      if (patched('pivot-at-capture')) pastPivot = true;
+      if (lean || patched('pivot-at-capture')) pastPivot = true;
       await record('CHARGE_PAYMENT', 'COMPLETED', { paymentId: payment.paymentId });
     });
   } catch (err) {
@@ -271,7 +329,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     // other failure (the order row gone, an unexpected error) still fails the workflow, as it did.
     const reason: FailureReason | null =
       isCancellation(err) ||
-      (cancelRequested && failureReasonOf(err) !== null && patched('cancel-wins-over-failure'))
+      (cancelRequested && failureReasonOf(err) !== null && (lean || patched('cancel-wins-over-failure')))
         ? 'CANCELLED_BY_USER'
         : failureReasonOf(err);
     const paymentId = paymentIdOf(err);
@@ -292,8 +350,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         setStatus('COMPENSATION_FAILED');
         await write({ status: 'COMPENSATION_FAILED' });
         // Only a retryCompensation sent after this failure counts (an early one used to skip the wait).
-        if (patched('retry-after-failure-only')) retryRequested = false;
-        await condition(() => retryRequested);
+        if (lean || patched('retry-after-failure-only')) retryRequested = false;
+        await waitUntil(() => retryRequested);
         retryRequested = false;
         failures = await saga.compensate();
       }

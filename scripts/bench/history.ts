@@ -137,8 +137,11 @@ export interface StepTime {
   taskQueue: string | null;
   /** Scheduled → started (waiting in the task queue for a worker); 0 for a local activity. */
   scheduleToStartMs: number;
-  /** Started → completed (the worker's work, its round trips to the server included). */
-  executionMs: number;
+  /**
+   * Started → completed (the worker's work, its round trips to the server included). A local activity's
+   * comes from the worker's own clock readings in its marker; null when those are out of order.
+   */
+  executionMs: number | null;
   attempts: number;
 }
 
@@ -218,18 +221,22 @@ export function timeline(history: JsonHistory): Timeline {
 }
 
 /** A local activity's marker carries protobuf timestamps ({seconds, nanos}) of its schedule and completion. */
-function localDuration(from: unknown, to: unknown): number {
+function localDuration(from: unknown, to: unknown): number | null {
   const t = (v: unknown) => {
     const { seconds, nanos } = (v ?? {}) as { seconds?: number | string; nanos?: number };
     return seconds === undefined ? NaN : Number(seconds) * 1000 + (nanos ?? 0) / 1e6;
   };
   const d = t(to) - t(from);
-  return Number.isFinite(d) ? Math.round(d * 10) / 10 : 0;
+  return Number.isFinite(d) && d >= 0 ? Math.round(d * 10) / 10 : null;
 }
 
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
+};
+const medianOrNull = (values: (number | null)[]) => {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : median(known);
 };
 
 /** The median of each step across histories of the same shape (the same steps in the same order). */
@@ -249,7 +256,7 @@ export function medianTimeline(timelines: Timeline[]): Timeline {
     steps: first.steps.map((s, i) => ({
       ...s,
       scheduleToStartMs: median(same.map((t) => t.steps[i]!.scheduleToStartMs)),
-      executionMs: median(same.map((t) => t.steps[i]!.executionMs)),
+      executionMs: medianOrNull(same.map((t) => t.steps[i]!.executionMs)),
     })),
   };
 }

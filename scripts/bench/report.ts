@@ -83,7 +83,12 @@ export function table(r: BenchResult): string {
   for (const s of mid.breakdown.saga.steps)
     lines.push(
       pad(
-        [s.step.slice(0, 44), s.taskQueue ?? 'local', `${s.scheduleToStartMs}ms`, `${s.executionMs}ms`],
+        [
+          s.step.slice(0, 44),
+          s.taskQueue ?? 'local',
+          `${s.scheduleToStartMs}ms`,
+          s.executionMs === null ? '?' : `${s.executionMs}ms`,
+        ],
         sw,
       ),
     );

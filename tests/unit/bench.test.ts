@@ -85,7 +85,7 @@ describe('where an order’s time went', () => {
     }
     // Every step and workflow task lies within the run: their sum cannot exceed it.
     const parts =
-      t.steps.reduce((a, s) => a + s.scheduleToStartMs + s.executionMs, 0) +
+      t.steps.reduce((a, s) => a + s.scheduleToStartMs + (s.executionMs ?? 0), 0) +
       t.workflowTasks.scheduleToStartMs +
       t.workflowTasks.executionMs;
     expect(parts).toBeLessThanOrEqual(t.totalMs);

@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { DEAD_LETTER_STREAM, EVENT_SOURCES, eventStream } from '../contracts/index.js';
-import { readGroups } from '../lib/events/consumer.js';
+import { readGroups } from '../lib/events/groups.js';
 import { listDeadLetters, replayDeadLetter } from '../lib/events/dead-letters.js';
 
 const USAGE = 'usage: npm run events -- dead-letters [--count N] | replay <dead-letter-id> | groups';

@@ -1,7 +1,7 @@
 /** The event metrics, on the process's own registry (one set per process). */
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { readGroups } from './consumer.js';
+import { readGroups } from './groups.js';
 
 export function createEventMetrics(registry: Registry) {
   const existing = registry.getSingleMetric('ordersaga_events_published_total');

@@ -69,7 +69,7 @@ export function createGatewayApp({
             proxy(upstream, { method: c.req.method, headers, body, signal: c.req.raw.signal })
           : upstreams.forward(target, {
               method: c.req.method,
-              path: path + url.search,
+              path: upstream.pathname + upstream.search, // as encoded in the URL
               headers,
               body,
               timeoutMs: 30_000,

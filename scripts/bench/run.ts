@@ -110,6 +110,7 @@ function gitCommit(): string | null {
 
 export async function runBench(target: BenchTarget, opts: BenchOptions): Promise<BenchResult> {
   const startedAt = new Date().toISOString();
+  const commit = gitCommit(); // the code measured: read at the start, not after a run of minutes
   const loadavgBefore = loadavg();
   const { say } = opts;
   const login = async (email: string, password: string) =>
@@ -203,7 +204,7 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
       version: 1,
       startedAt,
       finishedAt: new Date().toISOString(),
-      commit: gitCommit(),
+      commit,
       machine: { cpus: cpus().length, loadavgBefore, loadavgAfter: loadavg() },
       options: {
         concurrencies: opts.concurrencies,

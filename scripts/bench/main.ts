@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --concurrency 10,25,50 --cell 20s --warmup 10s --reads 10s --connections 20 --quick]`:
+ * `npm run bench [-- --concurrency 10,25,50 --cell 20s --warmup 10s --reads 10s --read-rounds 2 --quick]`:
  * starts its own stack (databases ordersaga_bench_*, Redis database 8, free ports, a temporary data folder)
  * with the bench worker role, measures the saga beside the ceiling and the reads through the gateway beside
  * the same reads sent to the service, writes bench/results/<time>.json and .svg, and prints a table.
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     reads: { type: 'string' },
     connections: { type: 'string', default: '20' },
+    'read-rounds': { type: 'string', default: '2' },
     samples: { type: 'string', default: '10' },
     'log-level': { type: 'string', default: 'info' },
     out: { type: 'string', default: 'bench/results' },
@@ -30,6 +31,7 @@ const options: BenchOptions = {
   cellMs: parseDuration(values.cell ?? (values.quick ? '8s' : '20s')),
   warmupMs: parseDuration(values.warmup ?? (values.quick ? '4s' : '10s')),
   readMs: parseDuration(values.reads ?? (values.quick ? '4s' : '10s')),
+  readRounds: Number(values['read-rounds']),
   readConnections: Number(values.connections),
   samples: Number(values.samples),
   say,

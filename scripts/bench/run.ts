@@ -16,7 +16,15 @@ import {
   type JsonHistory,
   type Timeline,
 } from './history.js';
-import { ceilingRun, closedLoop, readLoad, sagaRun, type LoopResult, type ReadResult } from './workloads.js';
+import {
+  ceilingRun,
+  closedLoop,
+  combineReads,
+  readLoad,
+  sagaRun,
+  type LoopResult,
+  type ReadResult,
+} from './workloads.js';
 
 export interface BenchTarget {
   gateway: string;
@@ -31,7 +39,9 @@ export interface BenchOptions {
   cellMs: number;
   /** The same warm-up for both before the first measurement. */
   warmupMs: number;
+  /** Each read's total time, taken in `readRounds` rounds that alternate gateway and direct. */
   readMs: number;
+  readRounds: number;
   readConnections: number;
   /** Histories read per concurrency for the time breakdown. */
   samples: number;
@@ -51,8 +61,10 @@ export interface Cell {
 }
 
 export interface ReadPair {
+  /** The rounds combined; the rounds themselves below, in the order they ran. */
   gateway: ReadResult;
   direct: ReadResult;
+  rounds: { gateway: ReadResult; direct: ReadResult }[];
   /** gateway ÷ direct requests per second. */
   p2: number;
 }
@@ -187,13 +199,20 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
       const base = what === 'order' ? target.serviceUrls.orders : target.serviceUrls.products;
       const load = {
         connections: opts.readConnections,
-        durationMs: opts.readMs,
+        durationMs: Math.max(1000, opts.readMs / opts.readRounds),
         ...(headers ? { headers } : {}),
       };
-      say(`reads: ${what} through the gateway for ${opts.readMs / 1000} s, then sent to the service`);
-      const gateway = await readLoad(`${target.gateway}${path}`, load);
-      const direct = await readLoad(`${base}${path}`, load);
-      return { gateway, direct, p2: ratio(gateway.perSecond, direct.perSecond) };
+      say(`reads: ${what}, through the gateway and sent to the service, ${opts.readRounds} rounds each`);
+      // Alternating which goes first, so that a neighbour's burst on a shared machine weighs on both.
+      const rounds: ReadPair['rounds'] = [];
+      for (let i = 0; i < opts.readRounds; i++) {
+        const first = await readLoad(`${i % 2 === 0 ? target.gateway : base}${path}`, load);
+        const second = await readLoad(`${i % 2 === 0 ? base : target.gateway}${path}`, load);
+        rounds.push(i % 2 === 0 ? { gateway: first, direct: second } : { gateway: second, direct: first });
+      }
+      const gateway = combineReads(rounds.map((r) => r.gateway));
+      const direct = combineReads(rounds.map((r) => r.direct));
+      return { gateway, direct, rounds, p2: ratio(gateway.perSecond, direct.perSecond) };
     };
     const order = await read('order', `/api/v1/orders/${orderId}`, auth);
     const productRead = await read('product', `/api/v1/products/${productId}`);
@@ -211,6 +230,7 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
         cellMs: opts.cellMs,
         warmupMs: opts.warmupMs,
         readMs: opts.readMs,
+        readRounds: opts.readRounds,
         readConnections: opts.readConnections,
         samples: opts.samples,
       },

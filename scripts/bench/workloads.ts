@@ -148,11 +148,37 @@ export interface ReadResult {
   connections: number;
   durationMs: number;
   requests: number;
-  /** Requests per second answered 2xx. */
+  /** Requests answered 2xx, and how many per second. */
+  ok: number;
   perSecond: number;
   latencyMs: { p50: number; p99: number };
   non2xx: number;
   errors: number;
+}
+
+/**
+ * Rounds of one read taken at different moments, as one: the totals added up, the rate over the whole
+ * time, the p50 the rounds' median and the p99 the worst round's.
+ */
+export function combineReads(rounds: ReadResult[]): ReadResult {
+  const sum = (pick: (r: ReadResult) => number) => rounds.reduce((a, r) => a + pick(r), 0);
+  const p50s = rounds.map((r) => r.latencyMs.p50).sort((a, b) => a - b);
+  const durationMs = sum((r) => r.durationMs);
+  const ok = sum((r) => r.ok);
+  return {
+    url: rounds[0]!.url,
+    connections: rounds[0]!.connections,
+    durationMs,
+    requests: sum((r) => r.requests),
+    ok,
+    perSecond: Math.round((ok * 1000) / durationMs),
+    latencyMs: {
+      p50: p50s[Math.floor(p50s.length / 2)]!,
+      p99: Math.max(...rounds.map((r) => r.latencyMs.p99)),
+    },
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+  };
 }
 
 /** autocannon against one URL: `connections` keep-alive connections for `durationMs`. */
@@ -172,6 +198,7 @@ export async function readLoad(
     connections: opts.connections,
     durationMs: Math.round(seconds * 1000),
     requests: result.requests.total,
+    ok: result['2xx'],
     perSecond: Math.round(result['2xx'] / seconds),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
     non2xx: result.non2xx,

@@ -48,7 +48,7 @@ export function table(r: BenchResult): string {
     );
   lines.push(
     '',
-    `Reads, ${r.options.readConnections} connections, ${r.options.readMs / 1000} s each (autocannon)`,
+    `Reads, ${r.options.readConnections} connections, ${r.options.readMs / 1000} s each in ${r.options.readRounds} alternating rounds (autocannon)`,
   );
   const rw = [26, 10, 10, 7, 12, 12];
   lines.push(pad(['', 'gateway/s', 'direct/s', 'P2', 'gw p99', 'direct p99'], rw));

@@ -10,6 +10,7 @@ import { TASK_QUEUES, type ServiceName } from '../contracts/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
+import { temporalConnectionOptions } from '../lib/temporal-connection.js';
 import type { Role } from '../lib/runner.js';
 
 export interface WorkerParts {
@@ -48,7 +49,7 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async ({ config, logger, registry }) => {
     installRuntime(logger);
     const parts = await setup({ config, logger });
-    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     const temporal: Resource<NativeConnection> = {
       client: connection,
       readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },

@@ -5,12 +5,13 @@ import { createDb } from '../../db/postgres.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import type { Role } from '../../lib/runner.js';
+import { temporalConnectionOptions } from '../../lib/temporal-connection.js';
 import { createOrdersApp } from './orders.app.js';
 import { startReconciler } from './reconciler.js';
 
 export const ordersService: Role = async ({ config, logger }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
-  const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const t = await temporal(temporalConnectionOptions(config), config.TEMPORAL_NAMESPACE);
   const orders = createOrders(createDb(pg.client, schema));
   const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));
   const routes = createOrdersApp({

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -93,7 +94,7 @@ func decodeAll(r io.Reader, defaultNamespace string) ([]object, []string, error)
 			continue
 		}
 		value := newObject()
-		if err := yaml.UnmarshalStrict(doc, value); err != nil {
+		if err := decodeStrict(doc, value); err != nil {
 			problems = append(problems, fmt.Sprintf("%s %s: %v", head.Kind, head.Metadata.Name, err))
 			continue
 		}
@@ -113,6 +114,20 @@ func decodeAll(r io.Reader, defaultNamespace string) ([]object, []string, error)
 		objects = append(objects, object{kind: head.Kind, name: head.Metadata.Name, namespace: ns, value: value})
 	}
 	return objects, problems, nil
+}
+
+// decodeStrict decodes as the API server does in strict mode: YAML to JSON (duplicate keys are errors),
+// then field names matched case-sensitively, unknown and duplicate fields being errors.
+func decodeStrict(doc []byte, into any) error {
+	data, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return err
+	}
+	strictErrs, err := kjson.UnmarshalStrict(data, into)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strictErrs...)
 }
 
 func runK8s(args []string) ([]string, error) {

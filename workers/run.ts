@@ -2,6 +2,7 @@
  * One service's Temporal worker on its task queue, with that service's activities built from its own
  * database; the process runner adds /health, /ready and /metrics and stops it in order.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
@@ -44,6 +45,19 @@ function installRuntime(logger: Logger): void {
   });
 }
 
+/**
+ * The workflow code: the bundle `npm run build` prebuilt beside the compiled code (dist/workflow-bundle.js,
+ * what the image runs), else the sources, bundled by webpack at start (development and tests).
+ */
+export function workflowSource(
+  workflowsPath: URL,
+): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const prebuilt = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return existsSync(prebuilt)
+    ? { workflowBundle: { codePath: prebuilt } }
+    : { workflowsPath: fileURLToPath(workflowsPath) };
+}
+
 /** A worker process's role for the runner: the worker on its task queue, its connections, its metrics. */
 export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async ({ config, logger, registry }) => {
@@ -55,18 +69,22 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
       readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
       close: () => connection.close(),
     };
+    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : {};
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: TASK_QUEUES[service],
       activities: parts.activities,
-      ...(parts.workflowsPath ? { workflowsPath: fileURLToPath(parts.workflowsPath) } : {}),
+      ...workflows,
       interceptors: { activity: [activityMetrics(registry)] },
       shutdownGraceTime: '10s',
     });
     const done = worker.run();
     logger.info(
-      { taskQueue: TASK_QUEUES[service], workflows: Boolean(parts.workflowsPath) },
+      {
+        taskQueue: TASK_QUEUES[service],
+        workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : Boolean(parts.workflowsPath),
+      },
       'worker polling',
     );
     return {

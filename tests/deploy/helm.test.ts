@@ -191,6 +191,17 @@ describe('helm lint and helm template', () => {
   });
 });
 
+describe('the values schema (values.schema.json)', () => {
+  it('refuses a misspelled value and a Temporal address without a port', async () => {
+    await expect(template(['--set', 'ingres.enabled=true'])).rejects.toThrow(
+      /additional properties 'ingres' not allowed/,
+    );
+    await expect(template(['--set', 'temporal.address=temporal-frontend'])).rejects.toThrow(
+      /'\/temporal\/address': 'temporal-frontend' does not match pattern/,
+    );
+  });
+});
+
 describe('the rendered objects, decoded strictly into their Kubernetes types and cross-checked', () => {
   it('pass with the default values and with every feature on', async () => {
     const defaults = await check(plain);

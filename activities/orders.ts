@@ -10,15 +10,22 @@ import { ORDER_EVENTS_CHANNEL } from '../db/orders/order-events.js';
 import * as schema from '../db/orders/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { OrderUpdate } from '../contracts/index.js';
-import { activityLog } from './context.js';
+import type { EventPublisher } from '../lib/events/publisher.js';
+import { activityLog, publishFact } from './context.js';
 
-export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeof schema>; logger: Logger }) {
+interface Deps {
+  db: NodePgDatabase<typeof schema>;
+  logger: Logger;
+  events: EventPublisher;
+}
+
+export function createOrderActivities({ db, logger, events }: Deps) {
   return {
     async updateOrder(input: OrderUpdate): Promise<void> {
       const log = activityLog(logger, input);
-      await db.transaction(async (tx) => {
+      const row = await db.transaction(async (tx) => {
         const [row] = await tx
-          .select({ id: schema.orders.id })
+          .select({ paymentId: schema.orders.paymentId, failureReason: schema.orders.failureReason })
           .from(schema.orders)
           .where(eq(schema.orders.id, input.orderId))
           .for('update');
@@ -46,7 +53,16 @@ export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeo
           .where(and(eq(schema.orders.id, input.orderId), lt(schema.orders.version, input.seq)));
         // Live streams of this order (GET /orders/{id}/events) re-read it; sent when the write commits.
         await tx.execute(sql`select pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`);
+        return row;
       });
+      // The order's end is a fact of the order service (a retried write publishes the same event again).
+      if (input.status === 'COMPLETED') {
+        const paymentId = input.paymentId ?? row.paymentId;
+        await publishFact(events, 'order.completed', { orderId: input.orderId, paymentId });
+      } else if (input.status === 'CANCELLED') {
+        const failureReason = input.failureReason ?? row.failureReason;
+        await publishFact(events, 'order.cancelled', { orderId: input.orderId, failureReason });
+      }
       log.debug({ step: input.step, status: input.status }, 'order updated');
     },
   };

@@ -10,8 +10,9 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { ChargeInput, PaymentResult, PaymentStatus, RefundInput } from '../contracts/index.js';
 import * as schema from '../db/payments/schema.js';
 import type { Logger } from '../lib/logger.js';
+import type { EventPublisher } from '../lib/events/publisher.js';
 import { processorAnswer } from './card-processor.js';
-import { activityLog } from './context.js';
+import { activityLog, publishFact } from './context.js';
 
 const { payments } = schema;
 
@@ -19,6 +20,7 @@ interface Deps {
   db: NodePgDatabase<typeof schema>;
   logger: Logger;
   slowDelayMs: number;
+  events: EventPublisher;
 }
 
 /** A new payment row for the order; the unique order_id decides whether it is inserted at all. */
@@ -34,7 +36,14 @@ const newRow = (input: RefundInput, status: PaymentStatus, attempts: number, dec
   attempts,
 });
 
-export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
+export function createPaymentActivities({ db, logger, slowDelayMs, events }: Deps) {
+  const moneyOf = (row: typeof payments.$inferSelect) => ({
+    paymentId: row.id,
+    orderId: row.orderId,
+    amountCents: row.amountCents,
+    currency: row.currency,
+  });
+
   /** Inserts the order's payment row, or finds the one an earlier attempt wrote, counting this attempt. */
   async function upsertPayment(
     input: ChargeInput,
@@ -60,7 +69,11 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
       const log = activityLog(logger, input);
       const { attempt } = Context.current().info;
       const [existing] = await db.select().from(payments).where(eq(payments.orderId, input.orderId));
-      if (existing?.status === 'CAPTURED') return { paymentId: existing.id, status: existing.status };
+      if (existing?.status === 'CAPTURED') {
+        // An earlier attempt captured it (and may have died before publishing): publish it again.
+        await publishFact(events, 'payment.captured', moneyOf(existing));
+        return { paymentId: existing.id, status: existing.status };
+      }
       if (existing && existing.status !== 'AUTHORIZED') {
         throw ApplicationFailure.create({
           type: 'PAYMENT_DECLINED',
@@ -100,6 +113,7 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
         throw ApplicationFailure.nonRetryable(`payment is ${final.status}`, 'PAYMENT_VOIDED');
       }
       log.info({ paymentId: final.id, amountCents: final.amountCents }, 'payment captured');
+      await publishFact(events, 'payment.captured', moneyOf(final));
       return { paymentId: final.id, status: final.status };
     },
 
@@ -124,6 +138,8 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
       const final = row ?? (await db.select().from(payments).where(eq(payments.orderId, input.orderId)))[0];
       if (!final) throw new Error(`no payment row for order ${input.orderId}`);
       log.info({ paymentId: final.id, status: final.status }, 'payment compensated');
+      // Money went back only when a capture was refunded (a void or a blocked late charge moved none).
+      if (final.status === 'REFUNDED') await publishFact(events, 'payment.refunded', moneyOf(final));
       return { paymentId: final.id, status: final.status };
     },
   };

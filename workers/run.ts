@@ -20,7 +20,11 @@ export interface WorkerParts {
   workflowsPath?: URL;
 }
 
-export type WorkerSetup = (deps: { config: Config; logger: Logger }) => Promise<WorkerParts>;
+export type WorkerSetup = (deps: {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+}) => Promise<WorkerParts>;
 
 /** Routes the Temporal SDK's own log lines into pino. */
 function installRuntime(logger: Logger): void {
@@ -62,7 +66,7 @@ export function workflowSource(
 export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async ({ config, logger, registry }) => {
     installRuntime(logger);
-    const parts = await setup({ config, logger });
+    const parts = await setup({ config, logger, registry });
     const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     const temporal: Resource<NativeConnection> = {
       client: connection,

@@ -3,16 +3,19 @@ import { createOrders } from '../../db/orders/orders.js';
 import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
+import { startOutboxRelay } from '../../db/outbox.js';
+import { openEventPublisher } from '../../lib/events/publisher.js';
 import { postgres, temporal } from '../../lib/resources.js';
-import type { Role } from '../../lib/runner.js';
+import { combineTasks, type Role } from '../../lib/runner.js';
 import { temporalConnectionOptions } from '../../lib/temporal-connection.js';
 import { createOrdersApp } from './orders.app.js';
 import { startReconciler } from './reconciler.js';
 
-export const ordersService: Role = async ({ config, logger }) => {
+export const ordersService: Role = async ({ config, logger, registry }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
   const t = await temporal(temporalConnectionOptions(config), config.TEMPORAL_NAMESPACE);
-  const orders = createOrders(createDb(pg.client, schema));
+  const db = createDb(pg.client, schema);
+  const orders = createOrders(db);
   const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));
   const routes = createOrdersApp({
     orders,
@@ -28,5 +31,14 @@ export const ordersService: Role = async ({ config, logger }) => {
     readiness: { name: 'order-events', check: () => events.check() },
     close: () => events.close(),
   };
-  return { routes, resources: [pg, t, listener], task: reconciler };
+  // order.placed is written with the saga's start mark and published from the outbox.
+  const bus = openEventPublisher(config, registry);
+  const relay = startOutboxRelay({
+    db,
+    table: schema.outbox,
+    publisher: bus.publisher,
+    logger,
+    intervalMs: config.OUTBOX_RELAY_INTERVAL,
+  });
+  return { routes, resources: [pg, t, listener, bus.resource], task: combineTasks(reconciler, relay) };
 };

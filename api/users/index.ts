@@ -4,12 +4,14 @@ import * as schema from '../../db/users/schema.js';
 import { loadSigningKeys } from '../../db/users/signing-keys.js';
 import { createUsers } from '../../db/users/users.js';
 import { createVerifier } from '../../lib/http/auth.js';
+import { startOutboxRelay } from '../../db/outbox.js';
+import { openEventPublisher } from '../../lib/events/publisher.js';
 import { postgres, redis } from '../../lib/resources.js';
 import { revokeTokens } from '../../lib/revocation.js';
 import type { Role } from '../../lib/runner.js';
 import { createUsersApp } from './users.app.js';
 
-export const usersService: Role = async ({ config }) => {
+export const usersService: Role = async ({ config, logger, registry }) => {
   const pg = postgres('users-api', config.DATABASE_URL_USERS);
   const db = createDb(pg.client, schema);
   const keys = await loadSigningKeys(db);
@@ -23,5 +25,18 @@ export const usersService: Role = async ({ config }) => {
   const r = redis(config.REDIS_URL);
   const ttl = Math.ceil(config.JWT_TTL / 1000);
   const users = createUsers(db, (userId, version) => revokeTokens(r.client, userId, version, ttl));
-  return { routes: createUsersApp({ users, keys, config, verify }), resources: [pg, r] };
+  // user.created and user.deleted are written with the row and published from the outbox.
+  const events = openEventPublisher(config, registry);
+  const relay = startOutboxRelay({
+    db,
+    table: schema.outbox,
+    publisher: events.publisher,
+    logger,
+    intervalMs: config.OUTBOX_RELAY_INTERVAL,
+  });
+  return {
+    routes: createUsersApp({ users, keys, config, verify }),
+    resources: [pg, r, events.resource],
+    task: relay,
+  };
 };

@@ -118,14 +118,15 @@ const envOf = (objects: K8sObject[], hooks = false) => ({
 
 /**
  * What each process reaches, read off the code: its own database(s) (api/<service>/index.ts,
- * workers/<service>.ts, db/setup.ts), the users service's signing keys for every other API and the gateway
+ * workers/<service>.ts, db/setup.ts), Redis for the domain events the users and orders services and the
+ * products, orders and payments workers publish (lib/events/publisher.ts), the users service's signing keys for every other API and the gateway
  * (lib/http/auth.ts), the orders service's calls to users and products (api/orders), the gateway's to all
  * five, and Temporal for the orders API, the workers and the registration job.
  */
 const NEEDS: Record<string, { calls: string[]; stores: string[]; temporal: boolean }> = {
   'api users': { calls: [], stores: ['postgresql', 'redis'], temporal: false },
   'api products': { calls: ['api users'], stores: ['mongodb', 'postgresql'], temporal: false },
-  'api orders': { calls: ['api users', 'api products'], stores: ['postgresql'], temporal: true },
+  'api orders': { calls: ['api users', 'api products'], stores: ['postgresql', 'redis'], temporal: true },
   'api payments': { calls: ['api users'], stores: ['postgresql'], temporal: false },
   'api notifications': { calls: ['api users'], stores: ['redis'], temporal: false },
   'api gateway': {
@@ -134,9 +135,9 @@ const NEEDS: Record<string, { calls: string[]; stores: string[]; temporal: boole
     temporal: false,
   },
   'worker users': { calls: [], stores: ['postgresql'], temporal: true },
-  'worker products': { calls: [], stores: ['postgresql'], temporal: true },
-  'worker orders': { calls: [], stores: ['postgresql'], temporal: true },
-  'worker payments': { calls: [], stores: ['postgresql'], temporal: true },
+  'worker products': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
+  'worker orders': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
+  'worker payments': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
   'worker notifications': { calls: [], stores: ['redis'], temporal: true },
   migrate: { calls: [], stores: ['postgresql', 'mongodb'], temporal: false },
   'register-search-attributes': { calls: [], stores: [], temporal: true },

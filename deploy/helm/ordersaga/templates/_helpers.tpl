@@ -43,19 +43,20 @@ app.kubernetes.io/name: {{ .name }}
 The system's shape, from the code: each process (main.ts role), the port its /health, /ready and /metrics
 answer on (lib/config.ts), the services it calls (service URLs: every API but users checks tokens against
 the users service's keys, lib/http/auth.ts; orders calls users and products; the gateway calls all five),
-what it stores in (its own database only), whether it talks to Temporal, and a worker's task queue (contracts/temporal.ts).
+what it stores in (its own database only; Redis also carries the domain events the users and orders
+services and the products, orders and payments workers publish, lib/events), whether it talks to Temporal, and a worker's task queue (contracts/temporal.ts).
 */}}
 {{- define "ordersaga.topology" -}}
 users-api: { kind: api, service: users, args: [api, users], port: 3001, calls: [], stores: [postgres, redis], temporal: false }
 products-api: { kind: api, service: products, args: [api, products], port: 3002, calls: [users-api], stores: [mongo, postgres], temporal: false }
-orders-api: { kind: api, service: orders, args: [api, orders], port: 3003, calls: [users-api, products-api], stores: [postgres], temporal: true }
+orders-api: { kind: api, service: orders, args: [api, orders], port: 3003, calls: [users-api, products-api], stores: [postgres, redis], temporal: true }
 payments-api: { kind: api, service: payments, args: [api, payments], port: 3004, calls: [users-api], stores: [postgres], temporal: false }
 notifications-api: { kind: api, service: notifications, args: [api, notifications], port: 3005, calls: [users-api], stores: [redis], temporal: false }
 gateway: { kind: gateway, service: gateway, args: [api, gateway], port: 8080, calls: [users-api, products-api, orders-api, payments-api, notifications-api], stores: [redis], temporal: false }
 users-worker: { kind: worker, service: users, taskQueue: users, args: [worker, users], port: 9401, calls: [], stores: [postgres], temporal: true }
-products-worker: { kind: worker, service: products, taskQueue: inventory, args: [worker, products], port: 9402, calls: [], stores: [postgres], temporal: true }
-orders-worker: { kind: worker, service: orders, taskQueue: orders, args: [worker, orders], port: 9403, calls: [], stores: [postgres], temporal: true }
-payments-worker: { kind: worker, service: payments, taskQueue: payments, args: [worker, payments], port: 9404, calls: [], stores: [postgres], temporal: true }
+products-worker: { kind: worker, service: products, taskQueue: inventory, args: [worker, products], port: 9402, calls: [], stores: [postgres, redis], temporal: true }
+orders-worker: { kind: worker, service: orders, taskQueue: orders, args: [worker, orders], port: 9403, calls: [], stores: [postgres, redis], temporal: true }
+payments-worker: { kind: worker, service: payments, taskQueue: payments, args: [worker, payments], port: 9404, calls: [], stores: [postgres, redis], temporal: true }
 notifications-worker: { kind: worker, service: notifications, taskQueue: notifications, args: [worker, notifications], port: 9405, calls: [], stores: [redis], temporal: true }
 {{- end -}}
 

@@ -145,7 +145,10 @@ const NEEDS: Record<string, { calls: string[]; stores: string[]; temporal: boole
 const STORE_PORTS: Record<string, number> = { postgresql: 5432, mongodb: 27017, redis: 6379 };
 
 /** The paths the system needs, and nothing more, as tools/deploy-check prints them. */
-function neededPaths(objects: K8sObject[], opts: { temporal: string; otel: boolean }): string[] {
+function neededPaths(
+  objects: K8sObject[],
+  opts: { temporal: string; otel: boolean; istio?: boolean },
+): string[] {
   const config = unknownKeys(envOf(objects)).config;
   const workload = (role: string) =>
     role === 'migrate' || role === 'register-search-attributes'
@@ -158,6 +161,7 @@ function neededPaths(objects: K8sObject[], opts: { temporal: string; otel: boole
     for (const store of needs.stores) paths.push(`${self} -> ${store}:${STORE_PORTS[store]}/TCP`);
     if (needs.temporal) paths.push(`${self} -> ${opts.temporal}:7233/TCP`);
     if (opts.otel) paths.push(`${self} -> jaeger:4317/TCP`);
+    if (opts.istio) paths.push(`${self} -> istiod:15012/TCP`);
     for (const called of needs.calls)
       paths.push(`${self} -> ${workload(called)}:${rolePort(config, called)}/TCP`);
     if (ROLES.includes(role)) paths.push(`prometheus -> ${self}:${rolePort(config, role)}/TCP`);
@@ -268,9 +272,11 @@ describe('the NetworkPolicies', () => {
     expect(reachable).toEqual(neededPaths(objectsOf(plain), { temporal: 'temporal-frontend', otel: false }));
   });
 
-  it('admit exactly the paths the system needs with every feature on (Temporal Cloud, tracing)', async () => {
+  it('admit exactly the paths the system needs with every feature on (Temporal Cloud, tracing, Istio)', async () => {
     const { reachable } = await check(all, EXTERNAL_SECRETS);
-    expect(reachable).toEqual(neededPaths(objectsOf(all), { temporal: 'temporal-cloud', otel: true }));
+    expect(reachable).toEqual(
+      neededPaths(objectsOf(all), { temporal: 'temporal-cloud', otel: true, istio: true }),
+    );
   });
 
   it('let nothing else in: a policy opened too wide shows as paths nobody needs', async () => {
@@ -296,6 +302,7 @@ describe('the NetworkPolicies', () => {
         'mongodb -> shop-ordersaga-gateway:8080/TCP',
         'redis -> shop-ordersaga-gateway:8080/TCP',
         'jaeger -> shop-ordersaga-gateway:8080/TCP',
+        'istiod -> shop-ordersaga-gateway:8080/TCP',
       ].sort(),
     );
   });

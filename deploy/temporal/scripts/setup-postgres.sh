@@ -5,7 +5,7 @@
 set -eu
 HOST=${POSTGRES_SEEDS:-postgres}
 tool() {
-  temporal-sql-tool --plugin postgres12 --ep "$HOST" -p 5432 -u "$POSTGRES_USER" --pw "$POSTGRES_PWD" "$@"
+  SQL_PASSWORD="$POSTGRES_PWD" temporal-sql-tool --plugin postgres12 --ep "$HOST" -p 5432 -u "$POSTGRES_USER" "$@"
 }
 echo "waiting for PostgreSQL at $HOST:5432"
 until nc -z -w 5 "$HOST" 5432; do sleep 1; done

@@ -5,13 +5,17 @@
  * nothing is invented; a relay that dies between publishing and marking publishes again, with the same
  * event id, which consumers drop.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { asc, inArray, isNull, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { bigserial, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { EventEnvelope } from '../contracts/index.js';
-import type { EventPublisher } from '../lib/events/publisher.js';
+import type { Registry } from 'prom-client';
+import type { Config } from '../lib/config.js';
+import { openEventPublisher, type EventPublisher } from '../lib/events/publisher.js';
 import type { Logger } from '../lib/logger.js';
+import { startLoop } from '../lib/loop.js';
+import type { Resource } from '../lib/resources.js';
+import type { Task } from '../lib/runner.js';
 
 /** The outbox table; each database that publishes events has one (in its own schema file). */
 export function outboxTable() {
@@ -83,28 +87,34 @@ export async function relayOnce(opts: RelayOptions): Promise<number> {
 }
 
 /** The relay loop a service runs beside its API, until stopped. */
-export function startOutboxRelay(opts: RelayOptions): { done: Promise<void>; stop: () => Promise<void> } {
-  const controller = new AbortController();
-  const log = opts.logger.child({ component: 'outbox-relay' });
-  const done = (async () => {
-    while (!controller.signal.aborted) {
-      let published = 0;
-      try {
-        published = await relayOnce(opts);
-      } catch (err) {
-        // PostgreSQL or Redis is down: the events stay in the outbox until the next pass.
-        log.warn({ err: (err as Error).message }, 'outbox relay pass failed; trying again');
-      }
-      // A full batch means more may be waiting: go on at once.
-      if (published < (opts.batch ?? 100))
-        await sleep(opts.intervalMs, undefined, { signal: controller.signal }).catch(() => {});
-    }
-  })();
-  return {
-    done,
-    stop: async () => {
-      controller.abort();
-      await done;
-    },
-  };
+export function startOutboxRelay(opts: RelayOptions): Task {
+  const batch = opts.batch ?? 100;
+  return startLoop({
+    intervalMs: opts.intervalMs,
+    // A full batch means more may be waiting: go on at once.
+    pass: async () => (await relayOnce(opts)) === batch,
+    logger: opts.logger.child({ component: 'outbox-relay' }),
+    // PostgreSQL or Redis is down: the events stay in the outbox until the next pass.
+    failed: 'outbox relay pass failed; trying again',
+  });
+}
+
+/**
+ * A service's outbox, published: its publisher (a Redis connection, a resource for /ready) and its relay
+ * (a task for the runner).
+ */
+export function publishOutbox(
+  db: AnyDb,
+  table: OutboxTable,
+  deps: { config: Config; registry: Registry; logger: Logger },
+): { resource: Resource<unknown>; task: Task } {
+  const bus = openEventPublisher(deps.config, deps.registry);
+  const task = startOutboxRelay({
+    db,
+    table,
+    publisher: bus.publisher,
+    logger: deps.logger,
+    intervalMs: deps.config.OUTBOX_RELAY_INTERVAL,
+  });
+  return { resource: bus.resource, task };
 }

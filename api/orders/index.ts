@@ -3,8 +3,7 @@ import { createOrders } from '../../db/orders/orders.js';
 import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
-import { startOutboxRelay } from '../../db/outbox.js';
-import { openEventPublisher } from '../../lib/events/publisher.js';
+import { publishOutbox } from '../../db/outbox.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import { combineTasks, type Role } from '../../lib/runner.js';
 import { temporalConnectionOptions } from '../../lib/temporal-connection.js';
@@ -32,13 +31,10 @@ export const ordersService: Role = async ({ config, logger, registry }) => {
     close: () => events.close(),
   };
   // order.placed is written with the saga's start mark and published from the outbox.
-  const bus = openEventPublisher(config, registry);
-  const relay = startOutboxRelay({
-    db,
-    table: schema.outbox,
-    publisher: bus.publisher,
-    logger,
-    intervalMs: config.OUTBOX_RELAY_INTERVAL,
-  });
-  return { routes, resources: [pg, t, listener, bus.resource], task: combineTasks(reconciler, relay) };
+  const outbox = publishOutbox(db, schema.outbox, { config, registry, logger });
+  return {
+    routes,
+    resources: [pg, t, listener, outbox.resource],
+    task: combineTasks(reconciler, outbox.task),
+  };
 };

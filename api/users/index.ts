@@ -4,8 +4,7 @@ import * as schema from '../../db/users/schema.js';
 import { loadSigningKeys } from '../../db/users/signing-keys.js';
 import { createUsers } from '../../db/users/users.js';
 import { createVerifier } from '../../lib/http/auth.js';
-import { startOutboxRelay } from '../../db/outbox.js';
-import { openEventPublisher } from '../../lib/events/publisher.js';
+import { publishOutbox } from '../../db/outbox.js';
 import { postgres, redis } from '../../lib/resources.js';
 import { revokeTokens } from '../../lib/revocation.js';
 import type { Role } from '../../lib/runner.js';
@@ -26,17 +25,10 @@ export const usersService: Role = async ({ config, logger, registry }) => {
   const ttl = Math.ceil(config.JWT_TTL / 1000);
   const users = createUsers(db, (userId, version) => revokeTokens(r.client, userId, version, ttl));
   // user.created and user.deleted are written with the row and published from the outbox.
-  const events = openEventPublisher(config, registry);
-  const relay = startOutboxRelay({
-    db,
-    table: schema.outbox,
-    publisher: events.publisher,
-    logger,
-    intervalMs: config.OUTBOX_RELAY_INTERVAL,
-  });
+  const outbox = publishOutbox(db, schema.outbox, { config, registry, logger });
   return {
     routes: createUsersApp({ users, keys, config, verify }),
-    resources: [pg, r, events.resource],
-    task: relay,
+    resources: [pg, r, outbox.resource],
+    task: outbox.task,
   };
 };

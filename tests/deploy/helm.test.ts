@@ -266,6 +266,42 @@ describe('the rendered objects, decoded strictly into their Kubernetes types and
   });
 });
 
+describe('alert rules and dashboards passed as files', () => {
+  /** A rule file and a dashboard as deploy/observability holds them (the observability work owns the real ones). */
+  const files = (rule: string) =>
+    brokenCopy([], (d) => {
+      writeFileSync(
+        join(d, 'alerts.yml'),
+        `groups:\n  - name: ordersaga\n    rules:\n      - alert: OrderSagaTargetDown\n        ${rule}: up{job="ordersaga-api"} == 0\n        for: 5m\n`,
+      );
+      writeFileSync(join(d, 'orders.json'), JSON.stringify({ title: 'Orders', panels: [] }));
+    });
+
+  it('become a PrometheusRule and a ConfigMap for Grafana’s sidecar, decoded strictly', async () => {
+    const dir = files('expr');
+    copies.push(dir);
+    const args = [
+      '--set-file',
+      `prometheusRules.ordersaga=${join(dir, 'alerts.yml')}`,
+      '--set-file',
+      `grafanaDashboards.orders=${join(dir, 'orders.json')}`,
+    ];
+    const rendered = await template(args);
+    const { objects } = await check(rendered);
+    expect(objects).toContain(`PrometheusRule/${FULL}-ordersaga`);
+    const dashboards = find(objectsOf(rendered), 'ConfigMap', `${FULL}-dashboards`)!;
+    expect(JSON.parse(dashboards.data!['orders.json']!)).toEqual({ title: 'Orders', panels: [] });
+
+    const broken = files('exprr');
+    copies.push(broken);
+    await expect(
+      check(await template(['--set-file', `prometheusRules.ordersaga=${join(broken, 'alerts.yml')}`])),
+    ).rejects.toThrow(
+      /PrometheusRule shop-ordersaga-ordersaga: unknown field "spec\.groups\[0\]\.rules\[0\]\.exprr"/,
+    );
+  });
+});
+
 describe('the NetworkPolicies', () => {
   it('admit exactly the paths the system needs, with the default values', async () => {
     const { reachable } = await check(plain);

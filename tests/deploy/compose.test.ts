@@ -222,7 +222,8 @@ describe('the observability profile', () => {
     expect(targets).toEqual(expected);
     const mount = services.prometheus?.volumes?.find((v) => v.target === '/etc/prometheus');
     expect(mount?.source).toBe(join(root, 'deploy/observability/prometheus'));
-    expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    // Relative to the configuration's folder: /etc/prometheus/alerts.yml in the container.
+    expect(prometheus.rule_files).toEqual(['alerts.yml']);
   });
 
   it('provisions Grafana with Prometheus, Jaeger and Elasticsearch, and the dashboards folder', async () => {

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import pg from 'pg';
 import type { ReadinessCheck } from './http/context.js';
+import type { TemporalConnectionOptions } from './temporal-connection.js';
 
 export interface Resource<T> {
   client: T;
@@ -54,8 +55,11 @@ export function redis(url: string): Resource<Redis> {
 }
 
 /** Lazy: a service starts (and answers /ready with 503) while Temporal is down, and recovers with it. */
-export async function temporal(address: string, namespace: string): Promise<Resource<Client>> {
-  const connection = Connection.lazy({ address, connectTimeout: '5s' });
+export async function temporal(
+  options: TemporalConnectionOptions,
+  namespace: string,
+): Promise<Resource<Client>> {
+  const connection = Connection.lazy({ ...options, connectTimeout: '5s' });
   const client = new Client({ connection, namespace });
   return {
     client,

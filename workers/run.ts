@@ -2,6 +2,7 @@
  * One service's Temporal worker on its task queue, with that service's activities built from its own
  * database; the process runner adds /health, /ready and /metrics and stops it in order.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
@@ -10,6 +11,7 @@ import { TASK_QUEUES, type ServiceName } from '../contracts/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
+import { temporalConnectionOptions } from '../lib/temporal-connection.js';
 import type { Role, RoleContext, RoleParts } from '../lib/runner.js';
 
 export interface WorkerParts {
@@ -47,11 +49,24 @@ export function installRuntime(logger: Logger): void {
   });
 }
 
+/**
+ * The workflow code: the bundle `npm run build` prebuilt beside the compiled code (dist/workflow-bundle.js,
+ * what the image runs), else the sources, bundled by webpack at start (development and tests).
+ */
+export function workflowSource(
+  workflowsPath: URL,
+): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const prebuilt = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return existsSync(prebuilt)
+    ? { workflowBundle: { codePath: prebuilt } }
+    : { workflowsPath: fileURLToPath(workflowsPath) };
+}
+
 /** One Worker of a worker process: its task queue, its activities and, for `orders`, the workflows. */
 export interface WorkerSpec {
   taskQueue: string;
   activities: object;
-  workflowsPath?: URL;
+  workflows?: ReturnType<typeof workflowSource>;
 }
 
 /**
@@ -64,7 +79,7 @@ export async function runWorkers(
   specs: WorkerSpec[],
   resources: Resource<unknown>[],
 ): Promise<RoleParts> {
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const temporal: Resource<NativeConnection> = {
     client: connection,
     readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
@@ -78,7 +93,7 @@ export async function runWorkers(
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: spec.taskQueue,
         activities: spec.activities,
-        ...(spec.workflowsPath ? { workflowsPath: fileURLToPath(spec.workflowsPath) } : {}),
+        ...(spec.workflows ?? {}),
         interceptors,
         shutdownGraceTime: '10s',
       }),
@@ -86,7 +101,7 @@ export async function runWorkers(
   );
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
   for (const spec of specs)
-    logger.info({ taskQueue: spec.taskQueue, workflows: Boolean(spec.workflowsPath) }, 'worker polling');
+    logger.info({ taskQueue: spec.taskQueue, workflows: Boolean(spec.workflows) }, 'worker polling');
   return {
     resources: [...resources, temporal],
     task: {
@@ -104,9 +119,16 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async (ctx) => {
     installRuntime(ctx.logger);
     const parts = await setup({ config: ctx.config, logger: ctx.logger, registry: ctx.registry });
+    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : undefined;
     return await runWorkers(
       ctx,
-      [{ taskQueue: TASK_QUEUES[service], activities: parts.activities, workflowsPath: parts.workflowsPath }],
+      [
+        {
+          taskQueue: TASK_QUEUES[service],
+          activities: parts.activities,
+          ...(workflows ? { workflows } : {}),
+        },
+      ],
       parts.resources,
     );
   };

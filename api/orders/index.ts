@@ -6,12 +6,13 @@ import { remoteVerifier } from '../../lib/http/auth.js';
 import { publishOutbox } from '../../db/outbox.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import { combineTasks, type Role } from '../../lib/runner.js';
+import { temporalConnectionOptions } from '../../lib/temporal-connection.js';
 import { createOrdersApp } from './orders.app.js';
 import { startReconciler } from './reconciler.js';
 
 export const ordersService: Role = async ({ config, logger, registry }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
-  const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const t = await temporal(temporalConnectionOptions(config), config.TEMPORAL_NAMESPACE);
   const db = createDb(pg.client, schema);
   const orders = createOrders(db);
   const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));

@@ -40,6 +40,8 @@ export function createOrderActivities({ db, logger }: { db: NodePgDatabase<typeo
         if (input.status !== undefined) set.status = input.status;
         if (input.failureReason !== undefined) set.failureReason = input.failureReason;
         if (input.paymentId !== undefined) set.paymentId = input.paymentId;
+        if (input.decidedBy !== undefined) set.decidedBy = input.decidedBy;
+        if (input.decisionReason !== undefined) set.decisionReason = input.decisionReason;
         await tx
           .update(schema.orders)
           .set({ ...set, updatedAt: sql`now()`, version: input.seq })

@@ -3,6 +3,7 @@
  * graceful shutdown. Services and workers open the same ones the same way.
  */
 import { Connection, Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import pg from 'pg';
@@ -54,9 +55,14 @@ export function redis(url: string): Resource<Redis> {
 }
 
 /** Lazy: a service starts (and answers /ready with 503) while Temporal is down, and recovers with it. */
-export async function temporal(address: string, namespace: string): Promise<Resource<Client>> {
+export async function temporal(
+  address: string,
+  namespace: string,
+  dataConverter?: DataConverter,
+): Promise<Resource<Client>> {
   const connection = Connection.lazy({ address, connectTimeout: '5s' });
-  const client = new Client({ connection, namespace });
+  // The payload codec (lib/codec.ts), when configured: what this client sends is encrypted.
+  const client = new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
   return {
     client,
     readiness: {

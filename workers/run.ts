@@ -7,6 +7,7 @@ import type { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { TASK_QUEUES, type ServiceName } from '../contracts/index.js';
+import { dataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
@@ -54,6 +55,7 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
       readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
       close: () => connection.close(),
     };
+    const codec = dataConverter(config.PAYLOAD_CODEC_KEYS);
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -61,6 +63,8 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
       activities: parts.activities,
       ...(parts.workflowsPath ? { workflowsPath: fileURLToPath(parts.workflowsPath) } : {}),
       interceptors: { activity: [activityMetrics(registry)] },
+      // The payload codec (lib/codec.ts), when configured: histories hold only ciphertext.
+      ...(codec ? { dataConverter: codec } : {}),
       shutdownGraceTime: '10s',
     });
     const done = worker.run();

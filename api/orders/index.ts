@@ -2,6 +2,7 @@ import { listenOrderEvents } from '../../db/orders/order-events.js';
 import { createOrders } from '../../db/orders/orders.js';
 import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
+import { dataConverter } from '../../lib/codec.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import type { Role } from '../../lib/runner.js';
@@ -10,7 +11,11 @@ import { startReconciler } from './reconciler.js';
 
 export const ordersService: Role = async ({ config, logger }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
-  const t = await temporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const t = await temporal(
+    config.TEMPORAL_ADDRESS,
+    config.TEMPORAL_NAMESPACE,
+    dataConverter(config.PAYLOAD_CODEC_KEYS),
+  );
   const orders = createOrders(createDb(pg.client, schema));
   const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));
   const routes = createOrdersApp({

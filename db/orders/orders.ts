@@ -23,6 +23,8 @@ export const toOrder = (o: OrderRow, steps: StepRow[]) => ({
   note: o.note,
   failureReason: o.failureReason,
   paymentId: o.paymentId,
+  decidedBy: o.decidedBy,
+  decisionReason: o.decisionReason,
   steps: steps.map((s) => ({
     name: s.name,
     status: s.status,

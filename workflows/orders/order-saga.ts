@@ -13,6 +13,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -31,6 +32,7 @@ import {
   PAYMENT_OPTIONS,
   USER_OPTIONS,
 } from './activity-options.js';
+import { currentDetails, summaries, type Situation } from './operator-view.js';
 import {
   approveOrderSignal,
   approveOrderUpdate,
@@ -76,6 +78,18 @@ function failureReasonOf(err: unknown): FailureReason | null {
   return type && (FAILURE_REASONS as readonly string[]).includes(type) ? (type as FailureReason) : null;
 }
 
+function failureMessageOf(err: unknown): string {
+  if (isCancellation(err)) return 'cancel requested';
+  const failure = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
+/** An activity call with the summary the Web UI shows for it, when `withSummary` (a patch) says so. */
+interface Summarizable<A extends unknown[], R> {
+  (...args: A): Promise<R>;
+  executeWithOptions(options: { summary: string }, args: A): Promise<R>;
+}
+
 /** A declined charge still leaves a payment record; its id travels in the failure's details. */
 function paymentIdOf(err: unknown): string | undefined {
   const failure = err instanceof ActivityFailure ? err.cause : err;
@@ -98,7 +112,16 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     steps: [],
     compensationError: null,
     decisionReason: null,
+    decidedBy: null,
   };
+  // Summaries on activities and the approval timer (commands carry them): new runs only.
+  const withSummaries = patched('operator-summaries');
+  // The cancel, approve and reject updates answer once the saga has acted on the decision.
+  const answerAfterDecision = patched('updates-answer-after-decision');
+  const call = <A extends unknown[], R>(fn: Summarizable<A, R>, summary: string, ...args: A) =>
+    withSummaries ? fn.executeWithOptions({ summary }, args) : fn(...args);
+  const situation: Situation = { step: 'RESERVE_INVENTORY' };
+  const show = () => setCurrentDetails(currentDetails(state, situation));
   let currentStep: SagaStep = 'RESERVE_INVENTORY';
   let pastPivot = false;
   let compensating = false;
@@ -107,6 +130,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   let cancelRequested = false;
   let decision: 'approved' | 'rejected' | undefined;
   let retryRequested = false;
+  /** Set once the saga has recorded what a decision changed (or can no longer act on one). */
+  let decisionApplied = false;
   const forward = new CancellationScope();
   // Every write to the order row carries a rising number, so a late retry of an older write loses.
   let seq = 1;
@@ -114,38 +139,48 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   // Signals for operators (fire and forget); updates for REST, whose validators say 409 when too late.
   const cancellable = () => !pastPivot && !compensating;
-  /** The reason that came with the decision that took effect (kept in the state and the step it ends). */
-  const keepReason = (input?: DecisionInput) => {
+  /** Who decided and why, from the decision that took effect (kept in the state, the row and the step it ends). */
+  const keepReason = (input: DecisionInput | undefined, via: string) => {
     if (typeof input?.reason === 'string' && input.reason.length > 0) state.decisionReason = input.reason;
+    const by = typeof input?.decidedBy === 'string' ? input.decidedBy.trim().slice(0, 200) : '';
+    state.decidedBy = by || via;
   };
-  const cancel = (input?: DecisionInput) => {
+  const cancel = (input: DecisionInput | undefined, via: string) => {
     if (!cancellable() || cancelRequested) return;
     cancelRequested = true;
-    keepReason(input);
+    keepReason(input, via);
     forward.cancel();
   };
   const awaitingDecision = () =>
     state.status === 'AWAITING_APPROVAL' && decision === undefined && !cancelRequested;
-  const decide = (d: 'approved' | 'rejected', input?: DecisionInput) => {
+  const decide = (d: 'approved' | 'rejected', input: DecisionInput | undefined, via: string) => {
     if (!awaitingDecision()) return;
     decision = d;
-    keepReason(input);
+    keepReason(input, via);
   };
+  /** An update's answer: the state once the saga has recorded the decision (old runs: at once). */
+  const afterDecision = async () => {
+    if (answerAfterDecision) await condition(() => decisionApplied);
+    return state;
+  };
+  /** The decision's who and why, for the order row's write that records it. */
+  const decisionFields = () =>
+    state.decidedBy ? { decidedBy: state.decidedBy, decisionReason: state.decisionReason ?? null } : {};
   const refuse = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
   setHandler(getOrderStateQuery, () => state);
-  setHandler(cancelOrderSignal, (input) => cancel(input));
-  setHandler(approveOrderSignal, (input) => decide('approved', input));
-  setHandler(rejectOrderSignal, (input) => decide('rejected', input));
+  setHandler(cancelOrderSignal, (input) => cancel(input, 'signal cancelOrder'));
+  setHandler(approveOrderSignal, (input) => decide('approved', input, 'signal approveOrder'));
+  setHandler(rejectOrderSignal, (input) => decide('rejected', input, 'signal rejectOrder'));
   setHandler(retryCompensationSignal, () => {
     retryRequested = true;
   });
   setHandler(
     cancelOrderUpdate,
-    (input: DecisionInput) => {
-      cancel(input);
-      return state;
+    async (input: DecisionInput) => {
+      cancel(input, 'update cancel');
+      return await afterDecision();
     },
     {
       validator: (_input: DecisionInput) => {
@@ -160,9 +195,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   ] as const) {
     setHandler(
       update,
-      (input: DecisionInput) => {
-        decide(d, input);
-        return state;
+      async (input: DecisionInput) => {
+        decide(d, input, `update ${update.name}`);
+        return await afterDecision();
       },
       {
         validator: (_input: DecisionInput) => {
@@ -174,7 +209,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   const enter = (step: SagaStep | 'COMPENSATING' | 'DONE') => {
     if (step !== 'COMPENSATING' && step !== 'DONE') currentStep = step;
+    situation.step = step;
     upsertSearchAttributes([{ key: SA.SagaStep, value: step }]);
+    show();
   };
 
   /** Records a step transition (and any status change) in workflow state, search attributes and the order row. */
@@ -190,13 +227,14 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     if (update.status) setStatus(update.status);
     if (update.failureReason !== undefined) state.failureReason = update.failureReason;
     if (update.paymentId !== undefined) state.paymentId = update.paymentId;
+    show();
     await write({ ...update, step: entry });
   }
   /** Writes to the order row, in order; once the row is found gone, nothing more is written. */
   async function write(change: Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq'>) {
     if (orphaned) return;
     try {
-      await orders.updateOrder({ ...trace, ...change, seq: nextSeq() });
+      await call(orders.updateOrder, summaries.record(change), { ...trace, ...change, seq: nextSeq() });
     } catch (err) {
       if (failureTypeOf(err) === 'ORDER_NOT_FOUND') orphaned = true;
       throw err;
@@ -205,13 +243,22 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   function setStatus(status: OrderStatus) {
     state.status = status;
     upsertSearchAttributes([{ key: SA.OrderStatus, value: status }]);
+    show();
   }
   /** The last step: tell the customer, and only then show the terminal status, so it is the final event. */
   async function notifyAndFinish(type: NotificationType, final: OrderChange) {
     if (orphaned) return;
     enter('NOTIFY_CUSTOMER');
-    const customer = await users.getCustomer({ ...trace, userId: input.userId });
-    await notifications.notifyCustomer({ ...trace, userId: input.userId, type, to: customer?.email ?? null });
+    const customer = await call(users.getCustomer, summaries.getCustomer(), {
+      ...trace,
+      userId: input.userId,
+    });
+    await call(notifications.notifyCustomer, summaries.notify(type), {
+      ...trace,
+      userId: input.userId,
+      type,
+      to: customer?.email ?? null,
+    });
     await record('NOTIFY_CUSTOMER', 'COMPLETED', final);
     enter('DONE');
   }
@@ -225,26 +272,44 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       enter('RESERVE_INVENTORY');
       await saga.step(
         'RESERVE_INVENTORY',
-        () => inventoryUndo.releaseInventory(stock),
-        () => inventory.reserveInventory(stock),
+        () => call(inventoryUndo.releaseInventory, summaries.release(), stock),
+        () => call(inventory.reserveInventory, summaries.reserve(input), stock),
       );
       await record('RESERVE_INVENTORY', 'COMPLETED');
 
       if (input.totalCents >= input.approvalThresholdCents) {
         enter('AWAIT_APPROVAL');
+        const since = new Date();
+        situation.awaiting = {
+          since: since.toISOString(),
+          until: new Date(since.getTime() + input.approvalTimeoutMs).toISOString(),
+        };
         setStatus('AWAITING_APPROVAL');
         await write({ status: 'AWAITING_APPROVAL' });
-        const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs);
-        if (!decided) throw business('APPROVAL_TIMEOUT');
+        const decided = withSummaries
+          ? await condition(() => decision !== undefined, input.approvalTimeoutMs, {
+              summary: summaries.approvalDeadline(),
+            })
+          : await condition(() => decision !== undefined, input.approvalTimeoutMs);
+        if (!decided) {
+          state.decidedBy = 'approval timeout';
+          throw business('APPROVAL_TIMEOUT');
+        }
         if (decision === 'rejected') throw business('APPROVAL_REJECTED');
-        await record('AWAIT_APPROVAL', 'COMPLETED', { status: 'PENDING' }, state.decisionReason);
+        await record(
+          'AWAIT_APPROVAL',
+          'COMPLETED',
+          { status: 'PENDING', ...decisionFields() },
+          state.decisionReason,
+        );
+        decisionApplied = true;
       }
 
       enter('CHARGE_PAYMENT');
       const payment = await saga.step(
         'CHARGE_PAYMENT',
         async () => {
-          await paymentsUndo.refundPayment({
+          await call(paymentsUndo.refundPayment, summaries.refund(input), {
             ...trace,
             userId: input.userId,
             amountCents: input.totalCents,
@@ -252,7 +317,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
           });
         },
         () =>
-          payments.chargePayment({
+          call(payments.chargePayment, summaries.charge(input), {
             ...trace,
             userId: input.userId,
             amountCents: input.totalCents,
@@ -276,14 +341,17 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         : failureReasonOf(err);
     const paymentId = paymentIdOf(err);
     compensating = true;
+    situation.failure = { reason, message: failureMessageOf(err) };
     await CancellationScope.nonCancellable(async () => {
       const decided = reason === 'CANCELLED_BY_USER' || reason === 'APPROVAL_REJECTED';
-      const failure = paymentId ? { paymentId } : {};
-      await record(currentStep, 'FAILED', failure, decided ? state.decisionReason : null).catch(
-        (e: unknown) => {
+      const failure = { ...(paymentId ? { paymentId } : {}), ...decisionFields() };
+      await record(currentStep, 'FAILED', failure, decided ? state.decisionReason : null)
+        .catch((e: unknown) => {
           if (!orphaned) throw e;
-        },
-      );
+        })
+        .finally(() => {
+          decisionApplied = true;
+        });
       enter('COMPENSATING');
       let failures = await saga.compensate();
       while (failures.length > 0) {
@@ -307,11 +375,12 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   // The pivot: payment captured. From here the saga only goes forward, whatever is signalled.
   pastPivot = true;
+  decisionApplied = true;
   await CancellationScope.nonCancellable(async () => {
     enter('CONFIRM_ORDER');
     await record('CONFIRM_ORDER', 'COMPLETED');
     enter('COMMIT_INVENTORY');
-    await inventory.commitInventory(stock);
+    await call(inventory.commitInventory, summaries.commit(), stock);
     await record('COMMIT_INVENTORY', 'COMPLETED');
     await notifyAndFinish('order.confirmed', { status: 'COMPLETED' });
   });

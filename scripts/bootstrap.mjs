@@ -35,10 +35,11 @@ const commands = {
   chaos: [process.execPath, ['--import', 'tsx', 'scripts/chaos/main.ts']],
   demo: [process.execPath, ['--import', 'tsx', 'scripts/demo.ts']],
   load: [process.execPath, ['--import', 'tsx', 'scripts/load.ts']],
+  temporal: [process.execPath, ['--import', 'tsx', 'scripts/temporal.ts']],
 };
 const [cmd, args] = commands[process.argv[2]] ?? [];
 if (!cmd) {
-  console.error('usage: bootstrap.mjs start|test|chaos|demo|load');
+  console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal');
   process.exit(2);
 }
 const child = spawn(cmd, [...args, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });

@@ -13,14 +13,19 @@ import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, requirePermission, type Verifier } from '../../lib/http/auth.js';
 
-/** The protocol's JSON: proto3 JSON of temporal.api.common.v1.Payloads (bytes as base64). */
+/**
+ * The protocol's JSON: temporal.api.common.v1.Payloads with bytes as base64. Empty fields are left out
+ * (the CLI sends `{}` for a query without arguments).
+ */
 const Payloads = z.object({
-  payloads: z.array(
-    z.object({
-      metadata: z.record(z.string(), z.base64()).optional(),
-      data: z.base64().optional(),
-    }),
-  ),
+  payloads: z
+    .array(
+      z.object({
+        metadata: z.record(z.string(), z.base64()).optional(),
+        data: z.base64().optional(),
+      }),
+    )
+    .default([]),
 });
 type JsonPayloads = z.infer<typeof Payloads>;
 
@@ -71,7 +76,12 @@ export function createCodecApp(config: Config, verify: Verifier) {
     app.post(path, async (c) => {
       if (config.CODEC_SERVER_AUTH === 'token') requirePermission(c.get('principal'), 'orders:read:any');
       const parsed = Payloads.safeParse(await c.req.json().catch(() => undefined));
-      if (!parsed.success) throw new AppError('VALIDATION_FAILED', 'expected { payloads: [...] }');
+      if (!parsed.success)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'expected { payloads: [{ metadata, data }] } with base64 bytes',
+          parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+        );
       try {
         return c.json(toJson(await run(fromJson(parsed.data))));
       } catch (err) {

@@ -10,6 +10,7 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { ChargeInput, PaymentResult, PaymentStatus, RefundInput } from '../contracts/index.js';
 import * as schema from '../db/payments/schema.js';
 import type { Logger } from '../lib/logger.js';
+import type { SagaMetrics } from '../lib/saga-metrics.js';
 import { processorAnswer } from './card-processor.js';
 import { activityLog } from './context.js';
 
@@ -19,6 +20,7 @@ interface Deps {
   db: NodePgDatabase<typeof schema>;
   logger: Logger;
   slowDelayMs: number;
+  metrics: SagaMetrics;
 }
 
 /** A new payment row for the order; the unique order_id decides whether it is inserted at all. */
@@ -34,7 +36,7 @@ const newRow = (input: RefundInput, status: PaymentStatus, attempts: number, dec
   attempts,
 });
 
-export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
+export function createPaymentActivities({ db, logger, slowDelayMs, metrics }: Deps) {
   /** Inserts the order's payment row, or finds the one an earlier attempt wrote, counting this attempt. */
   async function upsertPayment(
     input: ChargeInput,
@@ -99,6 +101,8 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
         // A compensation voided it while this attempt was in flight: the order is being undone.
         throw ApplicationFailure.nonRetryable(`payment is ${final.status}`, 'PAYMENT_VOIDED');
       }
+      // Counted by the attempt whose update captured it (a retry that finds it CAPTURED returned above).
+      if (captured) metrics.moneyCaptured.inc({ currency: final.currency }, final.amountCents);
       log.info({ paymentId: final.id, amountCents: final.amountCents }, 'payment captured');
       return { paymentId: final.id, status: final.status };
     },
@@ -123,6 +127,8 @@ export function createPaymentActivities({ db, logger, slowDelayMs }: Deps) {
         .returning();
       const final = row ?? (await db.select().from(payments).where(eq(payments.orderId, input.orderId)))[0];
       if (!final) throw new Error(`no payment row for order ${input.orderId}`);
+      // `row` is the row this call changed: REFUNDED only by the call that refunded the capture.
+      if (row?.status === 'REFUNDED') metrics.moneyRefunded.inc({ currency: row.currency }, row.amountCents);
       log.info({ paymentId: final.id, status: final.status }, 'payment compensated');
       return { paymentId: final.id, status: final.status };
     },

@@ -97,4 +97,6 @@ export interface OrderUpdate extends Traced {
   /** Who decided the order (cancel, approval, rejection, timeout) and the reason they gave. */
   decidedBy?: string | null;
   decisionReason?: string | null;
+  /** With status COMPENSATION_FAILED: the steps whose compensation failed (the business metrics count them). */
+  failedCompensations?: SagaStep[];
 }

@@ -5,10 +5,10 @@ import { postgres } from '../lib/resources.js';
 import { workerRole } from './run.js';
 
 /** The only worker that hosts workflows: the order saga runs on the `orders` task queue. */
-export const ordersWorker = workerRole('orders', async ({ config, logger }) => {
+export const ordersWorker = workerRole('orders', async ({ config, logger, metrics }) => {
   const pg = postgres('orders-worker', config.DATABASE_URL_ORDERS);
   return {
-    activities: createOrderActivities({ db: createDb(pg.client, schema), logger }),
+    activities: createOrderActivities({ db: createDb(pg.client, schema), logger, metrics }),
     resources: [pg],
     workflowsPath: new URL('../workflows/index.ts', import.meta.url),
   };

@@ -4,12 +4,13 @@ import { createDb } from '../db/postgres.js';
 import { postgres } from '../lib/resources.js';
 import { workerRole } from './run.js';
 
-export const paymentsWorker = workerRole('payments', async ({ config, logger }) => {
+export const paymentsWorker = workerRole('payments', async ({ config, logger, metrics }) => {
   const pg = postgres('payments-worker', config.DATABASE_URL_PAYMENTS);
   const activities = createPaymentActivities({
     db: createDb(pg.client, schema),
     logger,
     slowDelayMs: config.PAYMENT_SLOW_DELAY,
+    metrics,
   });
   return { activities, resources: [pg] };
 });

@@ -1,7 +1,10 @@
 /**
  * One service's Temporal worker on its task queue, with that service's activities built from its own
- * database; the process runner adds /health, /ready and /metrics and stops it in order.
+ * database; the process runner adds /health, /ready and /metrics and stops it in order. Its /metrics holds
+ * the process's own metrics (`ordersaga_*`, Node's) and the Temporal SDK's (`temporal_*`: task latencies,
+ * schedule-to-start, slots, pollers, sticky cache), which the SDK's Runtime serves on a loopback port.
  */
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
@@ -12,6 +15,7 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
 import type { Role } from '../lib/runner.js';
+import { createSagaMetrics, type SagaMetrics } from '../lib/saga-metrics.js';
 
 export interface WorkerParts {
   activities: object;
@@ -19,10 +23,29 @@ export interface WorkerParts {
   workflowsPath?: URL;
 }
 
-export type WorkerSetup = (deps: { config: Config; logger: Logger }) => Promise<WorkerParts>;
+export type WorkerSetup = (deps: {
+  config: Config;
+  logger: Logger;
+  metrics: SagaMetrics;
+}) => Promise<WorkerParts>;
 
-/** Routes the Temporal SDK's own log lines into pino. */
-function installRuntime(logger: Logger): void {
+/** A free loopback port for the SDK's metrics exporter (only this process reads it). */
+async function loopbackPort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Routes the Temporal SDK's own log lines into pino, and has it export its metrics (Prometheus text, with
+ * seconds and `_total` suffixes) on `sdkMetricsAddress`, labelled with this process like ours.
+ */
+function installRuntime(logger: Logger, sdkMetricsAddress: string, processName: string): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   const log = (level: string, message: string, meta?: Record<string, unknown>) => {
     const fn =
@@ -33,6 +56,18 @@ function installRuntime(logger: Logger): void {
   Runtime.install({
     // The process runner owns SIGINT and SIGTERM and stops the worker in its own order.
     shutdownSignals: [],
+    telemetryOptions: {
+      metrics: {
+        prometheus: {
+          bindAddress: sdkMetricsAddress,
+          useSecondsForDurations: true,
+          unitSuffix: true,
+          countersTotalSuffix: true,
+        },
+        globalTags: { process: processName },
+        attachServiceName: false,
+      },
+    },
     logger: {
       log,
       trace: (m, meta) => log('TRACE', m, meta),
@@ -47,8 +82,9 @@ function installRuntime(logger: Logger): void {
 /** A worker process's role for the runner: the worker on its task queue, its connections, its metrics. */
 export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async ({ config, logger, registry }) => {
-    installRuntime(logger);
-    const parts = await setup({ config, logger });
+    const sdkMetrics = `127.0.0.1:${await loopbackPort()}`;
+    installRuntime(logger, sdkMetrics, `${service}-worker`);
+    const parts = await setup({ config, logger, metrics: createSagaMetrics(registry) });
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const temporal: Resource<NativeConnection> = {
       client: connection,
@@ -75,6 +111,11 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
     return {
       // The connection closes after the worker has stopped (the runner closes resources last).
       resources: [...parts.resources, temporal],
+      metrics: async () => {
+        const res = await fetch(`http://${sdkMetrics}/metrics`, { signal: AbortSignal.timeout(2000) });
+        if (!res.ok) throw new Error(`the SDK's metrics exporter answered ${res.status}`);
+        return await res.text();
+      },
       task: {
         done,
         stop: async () => {
@@ -86,17 +127,20 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   };
 }
 
-/** Activity executions and durations by type and outcome, on the process's registry. */
+/**
+ * Activity executions and durations by type and outcome, as this worker ran them (each attempt), on the
+ * process's registry. The SDK's own view of activities is its `temporal_activity_*` metrics.
+ */
 function activityMetrics(registry: Registry) {
   const executions = new Counter({
-    name: 'temporal_activity_executions_total',
-    help: 'Activity executions by type and outcome',
+    name: 'ordersaga_activity_executions_total',
+    help: 'Activity attempts this worker ran, by activity type and outcome (completed, failed)',
     labelNames: ['activity', 'outcome'] as const,
     registers: [registry],
   });
   const durations = new Histogram({
-    name: 'temporal_activity_duration_seconds',
-    help: 'Activity execution time by type',
+    name: 'ordersaga_activity_duration_seconds',
+    help: 'Time this worker spent in each activity attempt, by activity type',
     labelNames: ['activity'] as const,
     registers: [registry],
   });

@@ -6,10 +6,11 @@ import { dataConverter } from '../../lib/codec.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import type { Role } from '../../lib/runner.js';
+import { registerOpenOrderMetrics } from './metrics.js';
 import { createOrdersApp } from './orders.app.js';
 import { startReconciler } from './reconciler.js';
 
-export const ordersService: Role = async ({ config, logger }) => {
+export const ordersService: Role = async ({ config, logger, registry }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
   const t = await temporal(
     config.TEMPORAL_ADDRESS,
@@ -17,6 +18,7 @@ export const ordersService: Role = async ({ config, logger }) => {
     dataConverter(config.PAYLOAD_CODEC_KEYS),
   );
   const orders = createOrders(createDb(pg.client, schema));
+  registerOpenOrderMetrics(registry, orders);
   const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));
   const routes = createOrdersApp({
     orders,

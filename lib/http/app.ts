@@ -36,6 +36,8 @@ export interface AppOptions {
   readiness: ReadinessCheck[];
   /** The process's registry, when it registers metrics of its own; else a new one. */
   registry?: Registry;
+  /** Prometheus text from elsewhere (a worker's Temporal SDK exporter), served after the registry's. */
+  moreMetrics?: () => Promise<string>;
 }
 
 export function createMetricsRegistry(name: string): Registry {
@@ -54,7 +56,13 @@ export function validationDetails(issues: readonly z.core.$ZodIssue[], where: st
   }));
 }
 
-export function createApp({ name, logger, readiness, registry = createMetricsRegistry(name) }: AppOptions) {
+export function createApp({
+  name,
+  logger,
+  readiness,
+  registry = createMetricsRegistry(name),
+  moreMetrics,
+}: AppOptions) {
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
@@ -156,9 +164,19 @@ export function createApp({ name, logger, readiness, registry = createMetricsReg
     }
     return c.json({ status: 'ready', checks: Object.fromEntries(results) });
   });
-  app.get('/metrics', async (c) =>
-    c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
-  );
+  app.get('/metrics', async (c) => {
+    let more = '';
+    try {
+      more = moreMetrics ? await moreMetrics() : '';
+    } catch (err) {
+      // The process's own metrics still answer; the scrape shows the gap, the log says why.
+      logger.warn({ err: (err as Error).message }, 'extra metrics unavailable');
+    }
+    const own = await registry.metrics();
+    return c.text(`${own}${own.endsWith('\n') || !more ? '' : '\n'}${more}`, 200, {
+      'Content-Type': registry.contentType,
+    });
+  });
 
   return { app, registry };
 }

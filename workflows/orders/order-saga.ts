@@ -358,7 +358,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         // Stay open for an operator: the order says why, and retryCompensation runs what is left again.
         state.compensationError = failures.map((f) => `${f.step}: ${f.error}`).join('; ');
         setStatus('COMPENSATION_FAILED');
-        await write({ status: 'COMPENSATION_FAILED' });
+        await write({ status: 'COMPENSATION_FAILED', failedCompensations: failures.map((f) => f.step) });
         // Only a retryCompensation sent after this failure counts (an early one used to skip the wait).
         if (patched('retry-after-failure-only')) retryRequested = false;
         await condition(() => retryRequested);

@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { createMiddleware } from 'hono/factory';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -143,8 +143,8 @@ export function createApp({
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.get('/ready', async (c) => {
-    const results = await Promise.all(
+  const checkAll = () =>
+    Promise.all(
       readiness.map(async ({ name: dep, check }) => {
         try {
           await withTimeout(check(), 2000);
@@ -154,6 +154,18 @@ export function createApp({
         }
       }),
     );
+  // /ready as a metric, so that Prometheus sees a process that runs but cannot serve (an alert watches it).
+  new Gauge({
+    name: 'ordersaga_ready',
+    help: '1 when the readiness check passes (what GET /ready checks: the process, its database, Redis, Temporal), else 0',
+    labelNames: ['check'] as const,
+    registers: [registry],
+    async collect() {
+      for (const [check, result] of await checkAll()) this.set({ check }, result === 'ok' ? 1 : 0);
+    },
+  });
+  app.get('/ready', async (c) => {
+    const results = await checkAll();
     const failing = results.filter(([, r]) => r !== 'ok');
     if (failing.length > 0) {
       throw new AppError(

@@ -11,25 +11,25 @@ import * as schema from '../db/orders/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { SagaMetrics } from '../lib/saga-metrics.js';
 import { TERMINAL_STATUSES, type OrderUpdate } from '../contracts/index.js';
-import { activityLog } from './context.js';
+import type { EventPublisher } from '../lib/events/publisher.js';
+import { activityLog, publishFact } from './context.js';
 
-export function createOrderActivities({
-  db,
-  logger,
-  metrics,
-}: {
+interface Deps {
   db: NodePgDatabase<typeof schema>;
   logger: Logger;
+  events: EventPublisher;
   metrics: SagaMetrics;
-}) {
+}
+
+export function createOrderActivities({ db, logger, events, metrics }: Deps) {
   return {
     async updateOrder(input: OrderUpdate): Promise<void> {
       const log = activityLog(logger, input);
       /** What this write changed, counted once it has committed (a retried write changes nothing). */
       const counted: (() => void)[] = [];
-      await db.transaction(async (tx) => {
+      const row = await db.transaction(async (tx) => {
         const [row] = await tx
-          .select({ id: schema.orders.id })
+          .select({ paymentId: schema.orders.paymentId, failureReason: schema.orders.failureReason })
           .from(schema.orders)
           .where(eq(schema.orders.id, input.orderId))
           .for('update');
@@ -94,8 +94,17 @@ export function createOrderActivities({
         }
         // Live streams of this order (GET /orders/{id}/events) re-read it; sent when the write commits.
         await tx.execute(sql`select pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`);
+        return row;
       });
       for (const count of counted) count();
+      // The order's end is a fact of the order service (a retried write publishes the same event again).
+      if (input.status === 'COMPLETED') {
+        const paymentId = input.paymentId ?? row.paymentId;
+        await publishFact(events, 'order.completed', { orderId: input.orderId, paymentId });
+      } else if (input.status === 'CANCELLED') {
+        const failureReason = input.failureReason ?? row.failureReason;
+        await publishFact(events, 'order.cancelled', { orderId: input.orderId, failureReason });
+      }
       log.debug({ step: input.step, status: input.status }, 'order updated');
     },
   };

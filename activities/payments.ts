@@ -11,8 +11,9 @@ import type { ChargeInput, PaymentResult, PaymentStatus, RefundInput } from '../
 import * as schema from '../db/payments/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { SagaMetrics } from '../lib/saga-metrics.js';
+import type { EventPublisher } from '../lib/events/publisher.js';
 import { processorAnswer } from './card-processor.js';
-import { activityLog } from './context.js';
+import { activityLog, publishFact } from './context.js';
 
 const { payments } = schema;
 
@@ -21,6 +22,7 @@ interface Deps {
   logger: Logger;
   slowDelayMs: number;
   metrics: SagaMetrics;
+  events: EventPublisher;
 }
 
 /** A new payment row for the order; the unique order_id decides whether it is inserted at all. */
@@ -36,7 +38,14 @@ const newRow = (input: RefundInput, status: PaymentStatus, attempts: number, dec
   attempts,
 });
 
-export function createPaymentActivities({ db, logger, slowDelayMs, metrics }: Deps) {
+export function createPaymentActivities({ db, logger, slowDelayMs, metrics, events }: Deps) {
+  const moneyOf = (row: typeof payments.$inferSelect) => ({
+    paymentId: row.id,
+    orderId: row.orderId,
+    amountCents: row.amountCents,
+    currency: row.currency,
+  });
+
   /** Inserts the order's payment row, or finds the one an earlier attempt wrote, counting this attempt. */
   async function upsertPayment(
     input: ChargeInput,
@@ -62,7 +71,11 @@ export function createPaymentActivities({ db, logger, slowDelayMs, metrics }: De
       const log = activityLog(logger, input);
       const { attempt } = Context.current().info;
       const [existing] = await db.select().from(payments).where(eq(payments.orderId, input.orderId));
-      if (existing?.status === 'CAPTURED') return { paymentId: existing.id, status: existing.status };
+      if (existing?.status === 'CAPTURED') {
+        // An earlier attempt captured it (and may have died before publishing): publish it again.
+        await publishFact(events, 'payment.captured', moneyOf(existing));
+        return { paymentId: existing.id, status: existing.status };
+      }
       if (existing && existing.status !== 'AUTHORIZED') {
         throw ApplicationFailure.create({
           type: 'PAYMENT_DECLINED',
@@ -104,6 +117,7 @@ export function createPaymentActivities({ db, logger, slowDelayMs, metrics }: De
       // Counted by the attempt whose update captured it (a retry that finds it CAPTURED returned above).
       if (captured) metrics.moneyCaptured.inc({ currency: final.currency }, final.amountCents);
       log.info({ paymentId: final.id, amountCents: final.amountCents }, 'payment captured');
+      await publishFact(events, 'payment.captured', moneyOf(final));
       return { paymentId: final.id, status: final.status };
     },
 
@@ -130,6 +144,8 @@ export function createPaymentActivities({ db, logger, slowDelayMs, metrics }: De
       // `row` is the row this call changed: REFUNDED only by the call that refunded the capture.
       if (row?.status === 'REFUNDED') metrics.moneyRefunded.inc({ currency: row.currency }, row.amountCents);
       log.info({ paymentId: final.id, status: final.status }, 'payment compensated');
+      // Money went back only when a capture was refunded (a void or a blocked late charge moved none).
+      if (final.status === 'REFUNDED') await publishFact(events, 'payment.refunded', moneyOf(final));
       return { paymentId: final.id, status: final.status };
     },
   };

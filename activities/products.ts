@@ -6,10 +6,21 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { InventoryInput } from '../contracts/index.js';
 import type { Inventory } from '../db/products/inventory.js';
+import type { EventPublisher } from '../lib/events/publisher.js';
 import type { Logger } from '../lib/logger.js';
-import { activityLog } from './context.js';
+import { activityLog, publishFact } from './context.js';
 
-export function createProductActivities({ inventory, logger }: { inventory: Inventory; logger: Logger }) {
+interface Deps {
+  inventory: Inventory;
+  logger: Logger;
+  events: EventPublisher;
+}
+
+/** The order's items as the inventory events carry them: units per product. */
+const unitsOf = (input: InventoryInput) =>
+  input.items.map(({ productId, quantity }) => ({ productId, quantity }));
+
+export function createProductActivities({ inventory, logger, events }: Deps) {
   return {
     async reserveInventory(input: InventoryInput): Promise<void> {
       const log = activityLog(logger, input);
@@ -30,6 +41,7 @@ export function createProductActivities({ inventory, logger }: { inventory: Inve
         });
       }
       log.info({ outcome: result.outcome }, 'inventory reserved');
+      await publishFact(events, 'inventory.reserved', { orderId: input.orderId, items: unitsOf(input) });
     },
 
     /** Compensation of reserveInventory: returns whatever this order holds, and blocks any late reserve. */
@@ -38,6 +50,10 @@ export function createProductActivities({ inventory, logger }: { inventory: Inve
       const outcome = await inventory.release(input.orderId);
       if (outcome === 'already-committed') log.warn('release after commit: nothing to release');
       else log.info({ outcome }, 'inventory released');
+      // Units went back only if the order held some (now, or in an attempt that died before publishing).
+      if (outcome === 'released' || outcome === 'already-released') {
+        await publishFact(events, 'inventory.released', { orderId: input.orderId, items: unitsOf(input) });
+      }
     },
 
     /** After payment: the held units leave `reserved` for good. */

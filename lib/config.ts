@@ -130,6 +130,15 @@ const schema = z.object({
   BREAKER_HALF_OPEN_AFTER: duration.default(10_000),
   /** How often a live order stream sends a comment line to keep idle connections open. */
   ORDER_STREAM_HEARTBEAT: duration.default(15_000),
+  /** Domain events (lib/events): entries each stream keeps (trimmed with MAXLEN ~, so at least this many). */
+  EVENTS_STREAM_MAXLEN: z.coerce.number().int().min(1000).default(100_000),
+  /** Deliveries of an event to a consumer group before it is moved to events:dead-letter. */
+  EVENTS_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
+  /** Backoff before a failed delivery is tried again: doubling from the base, at most the max. */
+  EVENTS_RETRY_BASE: duration.default(5_000),
+  EVENTS_RETRY_MAX: duration.default(300_000),
+  /** How often a service's outbox relay looks for events to publish (users, orders). */
+  OUTBOX_RELAY_INTERVAL: duration.default(500),
   /** Tests only: a named point (lib/failpoints.ts) where this process kills itself. */
   ORDERSAGA_FAILPOINT: z.enum(['after-order-row']).optional(),
   /**

@@ -16,6 +16,22 @@ import { serveApp } from './http/serve.js';
 import type { Logger } from './logger.js';
 import type { Resource } from './resources.js';
 
+/** Something a process runs for as long as it lives (a worker, a relay, a consumer). */
+export interface Task {
+  done: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** Several tasks as one: it ends when the first ends, and stopping it stops them all. */
+export function combineTasks(...tasks: Task[]): Task {
+  return {
+    done: Promise.race(tasks.map((t) => t.done)),
+    stop: async () => {
+      await Promise.all(tasks.map((t) => t.stop()));
+    },
+  };
+}
+
 export interface RoleParts {
   resources: Resource<unknown>[];
   readiness?: ReadinessCheck[];
@@ -24,7 +40,7 @@ export interface RoleParts {
   /** More Prometheus text for /metrics, from outside the registry (the Temporal SDK's exporter). */
   metrics?: () => Promise<string>;
   /** A task that runs as long as the process (a Temporal worker): its failure ends the process. */
-  task?: { done: Promise<void>; stop: () => Promise<void> };
+  task?: Task;
 }
 
 export interface RoleContext {

@@ -36,10 +36,11 @@ const commands = {
   demo: [process.execPath, ['--import', 'tsx', 'scripts/demo.ts']],
   load: [process.execPath, ['--import', 'tsx', 'scripts/load.ts']],
   temporal: [process.execPath, ['--import', 'tsx', 'scripts/temporal.ts']],
+  events: [process.execPath, ['--import', 'tsx', 'scripts/events.ts']],
 };
 const [cmd, args] = commands[process.argv[2]] ?? [];
 if (!cmd) {
-  console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal');
+  console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal|events');
   process.exit(2);
 }
 const child = spawn(cmd, [...args, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });

@@ -18,4 +18,8 @@ export const TEST_STACK_SETTINGS: Record<string, string> = {
   RATE_LIMIT_USER: '1000000/1m',
   RATE_LIMIT_ANONYMOUS: '1000000/1m',
   RATE_LIMIT_LOGIN: '1000000/1m',
+  // Failed event deliveries are tried again after 200 ms, 400 ms, ... instead of 5 s, 10 s, ...
+  EVENTS_RETRY_BASE: '200ms',
+  EVENTS_RETRY_MAX: '2s',
+  OUTBOX_RELAY_INTERVAL: '100ms',
 };

@@ -26,6 +26,7 @@ export interface WorkerParts {
 export type WorkerSetup = (deps: {
   config: Config;
   logger: Logger;
+  registry: Registry;
   metrics: SagaMetrics;
 }) => Promise<WorkerParts>;
 
@@ -84,7 +85,7 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async ({ config, logger, registry }) => {
     const sdkMetrics = `127.0.0.1:${await loopbackPort()}`;
     installRuntime(logger, sdkMetrics, `${service}-worker`);
-    const parts = await setup({ config, logger, metrics: createSagaMetrics(registry) });
+    const parts = await setup({ config, logger, registry, metrics: createSagaMetrics(registry) });
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const temporal: Resource<NativeConnection> = {
       client: connection,

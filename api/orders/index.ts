@@ -4,8 +4,9 @@ import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
 import { dataConverter } from '../../lib/codec.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
+import { publishOutbox } from '../../db/outbox.js';
 import { postgres, temporal } from '../../lib/resources.js';
-import type { Role } from '../../lib/runner.js';
+import { combineTasks, type Role } from '../../lib/runner.js';
 import { registerOpenOrderMetrics } from './metrics.js';
 import { createOrdersApp } from './orders.app.js';
 import { startReconciler } from './reconciler.js';
@@ -17,7 +18,8 @@ export const ordersService: Role = async ({ config, logger, registry }) => {
     config.TEMPORAL_NAMESPACE,
     dataConverter(config.PAYLOAD_CODEC_KEYS),
   );
-  const orders = createOrders(createDb(pg.client, schema));
+  const db = createDb(pg.client, schema);
+  const orders = createOrders(db);
   registerOpenOrderMetrics(registry, orders);
   const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));
   const routes = createOrdersApp({
@@ -34,5 +36,11 @@ export const ordersService: Role = async ({ config, logger, registry }) => {
     readiness: { name: 'order-events', check: () => events.check() },
     close: () => events.close(),
   };
-  return { routes, resources: [pg, t, listener], task: reconciler };
+  // order.placed is written with the saga's start mark and published from the outbox.
+  const outbox = publishOutbox(db, schema.outbox, { config, registry, logger });
+  return {
+    routes,
+    resources: [pg, t, listener, outbox.resource],
+    task: combineTasks(reconciler, outbox.task),
+  };
 };

@@ -126,7 +126,11 @@ export async function placeOrder(
     await startSaga(orders, temporal, sagaInput(created));
   } catch (err) {
     // A start that timed out may still have happened, or a concurrent replay may have started it.
-    if (await sagaExists(temporal, id)) return created;
+    if (await sagaExists(temporal, id)) {
+      // It runs: mark it now (and so record order.placed) rather than leave that to the reconciler.
+      await orders.markSagaStarted(id).catch(() => {});
+      return created;
+    }
     // Otherwise take the order back, so that the caller's retry starts cleanly. Should the saga exist after
     // all, it finds its order gone (ORDER_NOT_FOUND) and undoes whatever it did.
     // The reconciler may have started it meanwhile (this request outlived its grace): then it stands.

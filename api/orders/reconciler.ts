@@ -3,17 +3,13 @@
  * a deploy) gets its saga from here. The order service runs this loop; with several replicas each may try,
  * and the workflow id makes every start after the first a no-op.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Orders } from '../../db/orders/orders.js';
 import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/logger.js';
+import { startLoop } from '../../lib/loop.js';
+import type { Task } from '../../lib/runner.js';
 import { sagaInputOf, startSaga } from './place-order.js';
-
-export interface Reconciler {
-  done: Promise<void>;
-  stop: () => Promise<void>;
-}
 
 /** One pass: starts the saga of every order older than the grace period that has none; returns their ids. */
 export async function reconcileOnce(orders: Orders, temporal: Client, config: Config, logger: Logger) {
@@ -34,29 +30,12 @@ export async function reconcileOnce(orders: Orders, temporal: Client, config: Co
   return started;
 }
 
-export function startReconciler(
-  orders: Orders,
-  temporal: Client,
-  config: Config,
-  logger: Logger,
-): Reconciler {
-  const controller = new AbortController();
-  const done = (async () => {
-    while (!controller.signal.aborted) {
-      try {
-        await reconcileOnce(orders, temporal, config, logger);
-      } catch (err) {
-        // Temporal or the database is down: the next pass tries again.
-        logger.warn({ err: (err as Error).message }, 'saga reconciliation failed; retrying next pass');
-      }
-      await sleep(config.SAGA_RECONCILE_INTERVAL, undefined, { signal: controller.signal }).catch(() => {});
-    }
-  })();
-  return {
-    done,
-    stop: async () => {
-      controller.abort();
-      await done;
-    },
-  };
+export function startReconciler(orders: Orders, temporal: Client, config: Config, logger: Logger): Task {
+  return startLoop({
+    intervalMs: config.SAGA_RECONCILE_INTERVAL,
+    pass: async () => void (await reconcileOnce(orders, temporal, config, logger)),
+    logger,
+    // Temporal or the database is down: the next pass tries again.
+    failed: 'saga reconciliation failed; retrying next pass',
+  });
 }

@@ -21,7 +21,10 @@ export function createUsersApp({ users, keys, config, verify }: UsersDeps) {
   const app = createServiceRouter(verify);
 
   app.openapi(routes.signUp, async (c) => {
-    const user = await users.create({ ...c.req.valid('json'), role: 'customer' });
+    const user = await users.create(
+      { ...c.req.valid('json'), role: 'customer' },
+      { correlationId: c.get('requestId') },
+    );
     c.get('log').info({ userId: user.id }, 'user signed up');
     return ok(c, user, 201);
   });
@@ -61,7 +64,7 @@ export function createUsersApp({ users, keys, config, verify }: UsersDeps) {
   );
 
   app.openapi(routes.delete, async (c) => {
-    await users.remove(c.req.valid('param').id);
+    await users.remove(c.req.valid('param').id, { correlationId: c.get('requestId') });
     return c.body(null, 204);
   });
 

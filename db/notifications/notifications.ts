@@ -34,6 +34,14 @@ export function createNotifications(redis: Redis) {
       return { notification: stored, created };
     },
 
+    /** Erases every notification of a user (their account was deleted); returns how many there were. */
+    async eraseUser(userId: string): Promise<number> {
+      const index = notificationKeys.userIndex(userId);
+      const keys = await redis.zrange(index, 0, -1);
+      await redis.del(...keys, index);
+      return keys.length;
+    },
+
     /** A user's notifications, oldest first. */
     async listForUser(userId: string, request: PageRequest) {
       const index = notificationKeys.userIndex(userId);

@@ -6,7 +6,9 @@ import { and, asc, count, desc, eq, inArray, isNull, lt, min, sql, type SQL } fr
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { OrderStatus } from '../../contracts/index.js';
 import { notFound } from '../../lib/errors.js';
+import { newEvent, sagaFactId } from '../../lib/events/envelope.js';
 import { paginate, type PageRequest } from '../../lib/paging.js';
+import { addToOutbox } from '../outbox.js';
 import * as schema from './schema.js';
 
 export type OrdersDb = NodePgDatabase<typeof schema>;
@@ -123,11 +125,30 @@ export function createOrders(db: OrdersDb) {
     },
 
     /** The saga is known to run (or to have run): the reconciler leaves the order alone. */
+    /**
+     * The saga is known to run (or to have run): the reconciler leaves the order alone. The first mark
+     * records `order.placed` in the same transaction: an order is placed once its saga runs (before, a
+     * failed start takes the row back).
+     */
     async markSagaStarted(id: string): Promise<void> {
-      await db
-        .update(schema.orders)
-        .set({ sagaStartedAt: sql`now()` })
-        .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)));
+      await db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(schema.orders)
+          .set({ sagaStartedAt: sql`now()` })
+          .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)))
+          .returning();
+        if (!row) return;
+        const { userId, items, totalCents, currency, workflowId } = row;
+        await addToOutbox(
+          tx,
+          schema.outbox,
+          newEvent(
+            'order.placed',
+            { orderId: id, userId, items, totalCents, currency },
+            { id: sagaFactId(workflowId, 'order.placed'), correlationId: workflowId },
+          ),
+        );
+      });
     },
 
     /** Orders older than `graceMs` whose saga was never seen started: their placing request died midway. */

@@ -13,6 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { FAILURE_REASONS, ORDER_STATUSES, SAGA_STEPS, STEP_STATUSES } from '../../contracts/index.js';
 import { oneOf } from '../checks.js';
+import { outboxTable } from '../outbox.js';
 
 export interface OrderItemRow {
   productId: string;
@@ -81,3 +82,6 @@ export const orderSteps = pgTable(
     check('order_steps_status_known', oneOf(t.status, STEP_STATUSES)),
   ],
 );
+
+/** Events about this database's rows, written in the same transaction as the rows (db/outbox.ts). */
+export const outbox = outboxTable();

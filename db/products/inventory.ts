@@ -44,22 +44,23 @@ class OutOfStock extends Error {
 }
 
 /**
- * Creates the order's reservation row with `status`, or locks the existing one and returns its status.
+ * Creates the order's reservation row with `status`, or locks the existing one and returns its status and
+ * whether it ever held units (a release that came first leaves a row that never did).
  * `INSERT … ON CONFLICT DO NOTHING` waits for a concurrent inserter of the same order to finish.
  */
 async function claim(tx: Tx, orderId: string, status: ReservationStatus) {
   const created = await tx
     .insert(reservations)
-    .values({ orderId, status })
+    .values({ orderId, status, held: status === 'RESERVED' })
     .onConflictDoNothing()
     .returning({ orderId: reservations.orderId });
   if (created.length === 1) return null;
   const [existing] = await tx
-    .select({ status: reservations.status })
+    .select({ status: reservations.status, held: reservations.held })
     .from(reservations)
     .where(eq(reservations.orderId, orderId))
     .for('update');
-  return existing!.status;
+  return existing!;
 }
 
 async function setStatus(tx: Tx, orderId: string, status: ReservationStatus) {
@@ -88,7 +89,7 @@ export function createInventory(db: InventoryDb) {
       try {
         return await db.transaction(async (tx) => {
           const existing = await claim(tx, orderId, 'RESERVED');
-          if (existing === 'RELEASED') return { outcome: 'released' } as const;
+          if (existing?.status === 'RELEASED') return { outcome: 'released' } as const;
           if (existing !== null) return { outcome: 'already-reserved' } as const;
           for (const [productId, quantity] of perProduct(items)) {
             const taken = await tx
@@ -128,8 +129,9 @@ export function createInventory(db: InventoryDb) {
       return await db.transaction(async (tx) => {
         const existing = await claim(tx, orderId, 'RELEASED');
         if (existing === null) return 'nothing-reserved';
-        if (existing === 'RELEASED') return 'already-released';
-        if (existing === 'COMMITTED') return 'already-committed';
+        // Released before: by a release that found units held, or by one that came first and found none.
+        if (existing.status === 'RELEASED') return existing.held ? 'already-released' : 'nothing-reserved';
+        if (existing.status === 'COMMITTED') return 'already-committed';
         for (const [productId, quantity] of await takeHolds(tx, orderId)) {
           await tx
             .update(inventory)

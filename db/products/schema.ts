@@ -5,7 +5,7 @@
  * PostgreSQL. Check constraints make an oversell or a negative count impossible, whatever the code does.
  */
 import { sql } from 'drizzle-orm';
-import { check, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, check, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { RESERVATION_STATUSES } from '../../contracts/index.js';
 import { oneOf } from '../checks.js';
 
@@ -33,6 +33,8 @@ export const reservations = pgTable(
   {
     orderId: text('order_id').primaryKey(),
     status: text('status', { enum: RESERVATION_STATUSES }).notNull(),
+    /** Whether the order ever held units: false for the row a release leaves when it came first. */
+    held: boolean('held').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, check, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { ROLES } from '../../contracts/index.js';
 import { oneOf } from '../checks.js';
+import { outboxTable } from '../outbox.js';
 
 export const users = pgTable(
   'users',
@@ -37,3 +38,6 @@ export const signingKeys = pgTable(
       .where(sql`${t.active}`),
   ],
 );
+
+/** Events about this database's rows, written in the same transaction as the rows (db/outbox.ts). */
+export const outbox = outboxTable();

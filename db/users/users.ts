@@ -9,6 +9,8 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Role } from '../../contracts/index.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { paginate, type PageRequest } from '../../lib/paging.js';
+import { newEvent } from '../../lib/events/envelope.js';
+import { addToOutbox } from '../outbox.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import * as schema from './schema.js';
 
@@ -45,19 +47,39 @@ export type RevokeTokens = (userId: string, version: number | 'deleted') => Prom
 
 export function createUsers(db: UsersDb, revoke: RevokeTokens = async () => {}) {
   return {
-    async create(input: { email: string; name: string; password: string; role: Role }): Promise<User> {
-      const [row] = await db
-        .insert(schema.users)
-        .values({
-          id: randomUUID(),
-          email: input.email.toLowerCase(),
-          name: input.name,
-          passwordHash: await hashPassword(input.password),
-          role: input.role,
+    /** Creates the user and, in the same transaction, its `user.created` event. */
+    async create(
+      input: { email: string; name: string; password: string; role: Role },
+      opts: { correlationId?: string } = {},
+    ): Promise<User> {
+      const passwordHash = await hashPassword(input.password);
+      const user = await db
+        .transaction(async (tx) => {
+          const [row] = await tx
+            .insert(schema.users)
+            .values({
+              id: randomUUID(),
+              email: input.email.toLowerCase(),
+              name: input.name,
+              passwordHash,
+              role: input.role,
+            })
+            .returning();
+          const created = toUser(row!);
+          const { id: userId, email, name, role } = created;
+          await addToOutbox(
+            tx,
+            schema.outbox,
+            newEvent(
+              'user.created',
+              { userId, email, name, role },
+              { correlationId: opts.correlationId ?? userId },
+            ),
+          );
+          return created;
         })
-        .returning()
         .catch(emailTaken);
-      return toUser(row!);
+      return user;
     },
 
     async find(id: string): Promise<User> {
@@ -122,12 +144,20 @@ export function createUsers(db: UsersDb, revoke: RevokeTokens = async () => {}) 
       return toUser(row);
     },
 
-    async remove(id: string): Promise<void> {
-      const deleted = await db
-        .delete(schema.users)
-        .where(eq(schema.users.id, id))
-        .returning({ id: schema.users.id });
-      if (deleted.length === 0) throw notFound('user');
+    /** Deletes the user and, in the same transaction, records its `user.deleted` event. */
+    async remove(id: string, opts: { correlationId?: string } = {}): Promise<void> {
+      await db.transaction(async (tx) => {
+        const deleted = await tx
+          .delete(schema.users)
+          .where(eq(schema.users.id, id))
+          .returning({ id: schema.users.id });
+        if (deleted.length === 0) throw notFound('user');
+        await addToOutbox(
+          tx,
+          schema.outbox,
+          newEvent('user.deleted', { userId: id }, { correlationId: opts.correlationId ?? id }),
+        );
+      });
       await revoke(id, 'deleted');
     },
   };

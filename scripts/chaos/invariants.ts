@@ -5,6 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { eventStream, type EventType } from '../../contracts/index.js';
+import { parseEvent, sagaFactId } from '../../lib/events/envelope.js';
 import type { CampaignRun, ChaosTarget } from './campaign.js';
 
 export interface Invariant {
@@ -190,6 +192,62 @@ export async function checkInvariants(target: ChaosTarget, run: CampaignRun): Pr
     Object.entries(run.serverErrors).map(([route, n]) => `${route}: ${n}`),
     `503 by endpoint: ${JSON.stringify(run.unavailable)}`,
   );
+  // 7. Events: each order's facts are the ones its stores show (none lost, none invented), each one event.
+  const factViolations: string[] = [];
+  let factCount = 0;
+  const events = new Redis(target.redisUrl);
+  try {
+    const facts = new Map<string, Map<string, Set<string>>>();
+    for (const source of ['orders', 'payments', 'inventory'] as const) {
+      for (const [, fields] of (await events.xrange(eventStream(source), '-', '+')) as [string, string[]][]) {
+        const event = parseEvent(fields[1]);
+        const orderId = (event.data as { orderId?: string }).orderId ?? '';
+        if (!byId.has(orderId)) continue;
+        factCount++;
+        const mine = facts.get(orderId) ?? new Map<string, Set<string>>();
+        facts.set(orderId, mine.set(event.type, (mine.get(event.type) ?? new Set()).add(event.id)));
+      }
+    }
+    const marks = await query<{ id: string; started: boolean }>(
+      target.databaseUrls.orders,
+      'select id, saga_started_at is not null as started from orders where id = any($1)',
+      [ids],
+    );
+    const reservations = await query<{ order_id: string; status: string; held: boolean }>(
+      target.databaseUrls.inventory,
+      'select order_id, status, held from reservations where order_id = any($1)',
+      [ids],
+    );
+    for (const o of orders) {
+      const pay = payments.find((p) => p.order_id === o.id)?.status;
+      const res = reservations.find((r) => r.order_id === o.id);
+      const expected: Record<string, boolean> = {
+        'order.placed': marks.find((m) => m.id === o.id)?.started ?? false,
+        'order.completed': o.status === 'COMPLETED',
+        'order.cancelled': o.status === 'CANCELLED',
+        'payment.captured': pay === 'CAPTURED' || pay === 'REFUNDED',
+        'payment.refunded': pay === 'REFUNDED',
+        'inventory.reserved': res?.held ?? false,
+        'inventory.released': (res?.held ?? false) && res?.status === 'RELEASED',
+      };
+      const mine = facts.get(o.id) ?? new Map<string, Set<string>>();
+      for (const [type, want] of Object.entries(expected)) {
+        const ids = mine.get(type);
+        if (want !== Boolean(ids))
+          factViolations.push(`${o.id} (${o.status}): ${type} ${want ? 'missing' : 'invented'}`);
+        else if (ids && (ids.size !== 1 || !ids.has(sagaFactId(`order-${o.id}`, type as EventType))))
+          factViolations.push(`${o.id}: ${type} under ${ids.size} ids`);
+      }
+    }
+  } finally {
+    events.disconnect();
+  }
+  add(
+    '7. each order’s events are the facts its stores show — none lost, none invented, each one event id',
+    factViolations,
+    `${factCount} entries for ${orders.length} orders`,
+  );
+
   return results;
 }
 

@@ -17,6 +17,8 @@ import { createDb } from '../../db/postgres.js';
 import { createPool } from '../../lib/resources.js';
 import { createInventory } from '../../db/products/inventory.js';
 import * as inventorySchema from '../../db/products/schema.js';
+import type { EventEnvelope } from '../../contracts/index.js';
+import type { EventPublisher } from '../../lib/events/publisher.js';
 import { createLogger } from '../../lib/logger.js';
 import { createSagaMetrics } from '../../lib/saga-metrics.js';
 import { Registry, type Metric } from 'prom-client';
@@ -24,6 +26,16 @@ import { adminToken, newProduct, stack, waitUntil } from '../support/client.js';
 import { reservationOf, sql, stockOf } from '../support/stores.js';
 
 const logger = createLogger('activities-test', 'silent');
+/** The facts the activities published (the stream itself is tested in events.test.ts). */
+const published: EventEnvelope[] = [];
+const events: EventPublisher = {
+  publish: async (event) => {
+    published.push(event);
+    return `${published.length}-0`;
+  },
+};
+const factsOf = (orderId: string) =>
+  published.filter((e) => (e.data as { orderId?: string }).orderId === orderId).map((e) => e.type);
 let inventoryPool: pg.Pool;
 let admin: string;
 
@@ -47,7 +59,11 @@ const inputFor = (productId: string, quantity: number) => ({
 });
 
 const inventoryActivities = () =>
-  createProductActivities({ inventory: createInventory(createDb(inventoryPool, inventorySchema)), logger });
+  createProductActivities({
+    inventory: createInventory(createDb(inventoryPool, inventorySchema)),
+    logger,
+    events,
+  });
 
 /** Sessions of this test's pool that wait for a lock: observable proof that a step is parked where we want. */
 const waitingOnLocks = async () =>
@@ -88,6 +104,17 @@ describe('inventory', () => {
     // A still later attempt holds nothing.
     await expect(run(a.reserveInventory, 3, input)).rejects.toMatchObject({ type: 'RESERVATION_RELEASED' });
     expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0, holds: {} });
+    expect(factsOf(input.orderId)).toEqual(['inventory.reserved', 'inventory.released']);
+  });
+
+  it('publishes no release when the release came first and found nothing held, however often retried', async () => {
+    const product = await newProduct(admin, { stock: 5 });
+    const input = inputFor(product.id, 2);
+    const a = inventoryActivities();
+    await run(a.releaseInventory, 1, input);
+    await run(a.releaseInventory, 2, input);
+    await expect(run(a.reserveInventory, 1, input)).rejects.toMatchObject({ type: 'RESERVATION_RELEASED' });
+    expect(factsOf(input.orderId)).toEqual([]);
   });
 
   it('reserves once however often it is retried, and releases once however often compensated', async () => {
@@ -102,6 +129,15 @@ describe('inventory', () => {
     expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0, holds: {} });
     await expect(run(a.reserveInventory, 3, input)).rejects.toMatchObject({ type: 'RESERVATION_RELEASED' });
     expect(await stockOf(product.id)).toMatchObject({ stock: 5, reserved: 0, holds: {} });
+    // Each retry publishes its fact again, as the same event: two events, not four.
+    expect(factsOf(input.orderId)).toEqual([
+      'inventory.reserved',
+      'inventory.reserved',
+      'inventory.released',
+      'inventory.released',
+    ]);
+    const mine = published.filter((e) => (e.data as { orderId?: string }).orderId === input.orderId);
+    expect(new Set(mine.map((e) => e.id)).size).toBe(2);
   });
 
   it('commits once, and a release after the commit gives nothing back', async () => {
@@ -114,6 +150,7 @@ describe('inventory', () => {
     await run(a.releaseInventory, 1, input);
     expect(await stockOf(product.id)).toMatchObject({ stock: 2, reserved: 0, sold: 3, holds: {} });
     expect(await reservationOf(input.orderId)).toBe('COMMITTED');
+    expect(factsOf(input.orderId)).toEqual(['inventory.reserved']);
   });
 
   it('holds all items or none: the second product short rolls back the hold on the first', async () => {
@@ -176,7 +213,7 @@ describe('orders', () => {
     const pool = createPool(stack().databaseUrls.orders, 'activities-test');
     try {
       const metrics = createSagaMetrics(new Registry());
-      const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, metrics });
+      const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, events, metrics });
       const orderId = randomUUID();
       await sql(
         'orders',
@@ -253,6 +290,7 @@ describe('orders', () => {
       const o = createOrderActivities({
         db: createDb(pool, ordersSchema),
         logger,
+        events,
         metrics: createSagaMetrics(new Registry()),
       });
       const orderId = randomUUID();
@@ -284,6 +322,7 @@ describe('orders', () => {
       expect(
         await sql('orders', 'select name, status from order_steps where order_id = $1', [orderId]),
       ).toEqual([{ name: 'NOTIFY_CUSTOMER', status: 'COMPLETED' }]);
+      expect(factsOf(orderId)).toEqual(['order.completed', 'order.completed']);
     } finally {
       await pool.end();
     }
@@ -300,6 +339,7 @@ describe('payments', () => {
         logger,
         slowDelayMs: 0,
         metrics,
+        events,
       });
       const orderId = randomUUID();
       const base = { orderId, userId: randomUUID(), requestId: 'test', amountCents: 1200, currency: 'USD' };
@@ -314,6 +354,7 @@ describe('payments', () => {
       expect(await sql('payments', 'select status from payments where order_id = $1', [orderId])).toEqual([
         { status: 'VOIDED' },
       ]);
+      expect(factsOf(orderId)).toEqual([]);
 
       // A capture that did land is refunded, once.
       const other = { ...base, orderId: randomUUID() };
@@ -324,6 +365,12 @@ describe('payments', () => {
       expect(
         await sql('payments', 'select status from payments where order_id = $1', [other.orderId]),
       ).toEqual([{ status: 'REFUNDED' }]);
+      expect(factsOf(other.orderId)).toEqual([
+        'payment.captured',
+        'payment.captured',
+        'payment.refunded',
+        'payment.refunded',
+      ]);
       // The money metrics count what the store did: one capture and one refund, retries change nothing.
       expect(await valueOf(metrics.moneyCaptured, { currency: 'USD' })).toBe(1200);
       expect(await valueOf(metrics.moneyRefunded, { currency: 'USD' })).toBe(1200);

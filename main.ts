@@ -3,24 +3,23 @@
  * attribute registration — the same code in development, tests, Docker and Kubernetes. Each role's code is
  * loaded only when that role runs: a worker process loads no HTTP docs, an API process no worker code.
  *
- *   node main.ts api <users|products|orders|payments|notifications|gateway|codec>
+ *   node main.ts api <users|products|orders|payments|notifications|gateway>
  *   node main.ts worker <users|products|orders|payments|notifications>
  *   node main.ts migrate | seed | register-search-attributes
+ *   node main.ts codec-server   (decodes encrypted payloads for the Web UI and the CLI; lib/codec.ts)
  */
 import { SERVICES, type ServiceName } from './contracts/index.js';
 import { ConfigError, loadConfig, workerMetricsPort, type Config } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
 import type { Role } from './lib/runner.js';
 
-const APIS: Record<ServiceName | 'gateway' | 'codec', () => Promise<Role>> = {
+const APIS: Record<ServiceName | 'gateway', () => Promise<Role>> = {
   users: async () => (await import('./api/users/index.js')).usersService,
   products: async () => (await import('./api/products/index.js')).productsService,
   orders: async () => (await import('./api/orders/index.js')).ordersService,
   payments: async () => (await import('./api/payments/index.js')).paymentsService,
   notifications: async () => (await import('./api/notifications/index.js')).notificationsService,
   gateway: async () => (await import('./api/gateway/index.js')).gatewayService,
-  // The payload codec's endpoint for the Web UI and `temporal --codec-endpoint` (lib/codec.ts).
-  codec: async () => (await import('./api/codec/index.js')).codecService,
 };
 const WORKERS: Record<ServiceName, () => Promise<Role>> = {
   users: async () => (await import('./workers/users.js')).usersWorker,
@@ -40,7 +39,7 @@ const TASKS: Record<string, (config: Config) => Promise<void>> = {
     ),
 };
 
-const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway', 'codec'].join('|')}> | worker <${SERVICES.join('|')}> | ${Object.keys(TASKS).join(' | ')}`;
+const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway'].join('|')}> | worker <${SERVICES.join('|')}> | codec-server | ${Object.keys(TASKS).join(' | ')}`;
 
 const isKey = <T extends object>(o: T, k: string | undefined): k is Extract<keyof T, string> =>
   k !== undefined && Object.hasOwn(o, k);
@@ -62,18 +61,19 @@ async function main([command, name]: string[]): Promise<void> {
   const chosen =
     command === 'api' && isKey(APIS, name)
       ? {
-          processName: name === 'gateway' ? 'gateway' : name === 'codec' ? 'codec-server' : `${name}-api`,
-          port:
-            name === 'gateway'
-              ? config.GATEWAY_PORT
-              : name === 'codec'
-                ? config.CODEC_SERVER_PORT
-                : config.servicePorts[name],
+          processName: name === 'gateway' ? 'gateway' : `${name}-api`,
+          port: name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name],
           load: APIS[name],
         }
-      : command === 'worker' && isKey(WORKERS, name)
-        ? { processName: `${name}-worker`, port: workerMetricsPort(config, name), load: WORKERS[name] }
-        : null;
+      : command === 'codec-server'
+        ? {
+            processName: 'codec-server',
+            port: config.CODEC_SERVER_PORT,
+            load: async () => (await import('./api/codec/index.js')).codecService,
+          }
+        : command === 'worker' && isKey(WORKERS, name)
+          ? { processName: `${name}-worker`, port: workerMetricsPort(config, name), load: WORKERS[name] }
+          : null;
   if (chosen) {
     const logger = createLogger(chosen.processName, config.LOG_LEVEL);
     return await runRole({

@@ -332,7 +332,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       readyChecks.push([`${service} service`, `${config.serviceUrls[service]}/ready`, api]);
     }
     if (codecUrl) {
-      const codec = track(node('codec-server', ['api', 'codec']), processes);
+      const codec = track(node('codec-server', ['codec-server']), processes);
       readyChecks.push(['codec endpoint', `${codecUrl}/ready`, codec]);
     }
     const gateway = track(node('gateway', ['api', 'gateway']), processes);

@@ -106,7 +106,7 @@ beforeAll(async () => {
       startRole(`codec-${s}-worker`, ['worker', s], env, `http://127.0.0.1:${metricsBase + i + 1}/health`),
     ),
     startRole('codec-orders-api', ['api', 'orders'], env, `${ordersApi}/health`),
-    startRole('codec-server', ['api', 'codec'], env, `${codecUrl}/health`),
+    startRole('codec-server', ['codec-server'], env, `${codecUrl}/health`),
   ]);
   for (const r of roles) if (r.status === 'fulfilled') started.push(r.value);
   const failed = roles.find((r) => r.status === 'rejected');

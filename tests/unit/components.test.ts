@@ -51,7 +51,7 @@ describe('the entry point', () => {
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining(
-        'usage: main.ts api <users|products|orders|payments|notifications|gateway|codec>',
+        'usage: main.ts api <users|products|orders|payments|notifications|gateway>',
       ),
     });
   });

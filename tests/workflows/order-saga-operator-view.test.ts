@@ -92,7 +92,12 @@ describe('order saga: the operator view', () => {
     expect(waiting).toMatch(
       /^\*\*AWAITING_APPROVAL\*\* since \d{4}-\d\d-\d\dT[\d:.]+Z \(deadline \d{4}-[^)]+\) → `approveOrder`\/`rejectOrder`/,
     );
-    expect((await summaries(handle)).timers).toEqual(['approval deadline']);
+    // The timer starts once the AWAITING_APPROVAL write is done.
+    const timers = await eventually('the approval timer', async () => {
+      const found = (await summaries(handle)).timers;
+      return found.length > 0 ? found : undefined;
+    });
+    expect(timers).toEqual(['approval deadline']);
 
     const answered = await handle.executeUpdate(approveOrderUpdate, {
       args: [{ reason: 'known customer', decidedBy: 'ops:alice' }],
@@ -117,7 +122,12 @@ describe('order saga: the operator view', () => {
     const handle = await startSaga(t, s, large);
     await waitForState(handle, 'AWAITING_APPROVAL', awaitingApproval);
     const answered = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
-    expect(answered).toMatchObject({ decidedBy: 'update cancel', decisionReason: 'changed my mind' });
+    // No longer awaiting approval: PENDING while the reservation is released.
+    expect(answered).toMatchObject({
+      status: 'PENDING',
+      decidedBy: 'update cancel',
+      decisionReason: 'changed my mind',
+    });
     expect(answered.steps).toContainEqual(
       expect.objectContaining({ name: 'AWAIT_APPROVAL', status: 'FAILED', reason: 'changed my mind' }),
     );
@@ -136,6 +146,7 @@ describe('order saga: the operator view', () => {
       decidedBy: 'signal rejectOrder',
       decisionReason: 'fraud',
     });
+    await recordHistory(rejected, 'wf-rejected-leaves-awaiting-approval');
 
     const s = t.scenario();
     const timedOut = await startSaga(t, s, { ...large, approvalTimeoutMs: 1000 });
@@ -174,6 +185,11 @@ describe('order saga: the operator view', () => {
       /^\*\*COMPENSATION_FAILED\*\*: RESERVE_INVENTORY: .*inventory database down.* → fix, then `retryCompensation`/,
     );
     expect(details).toContain('RESERVE_INVENTORY ✓ → CHARGE_PAYMENT ✗ → CHARGE_PAYMENT ↶');
+    // A retryCompensation counts only once the COMPENSATION_FAILED write is done (patch retry-after-failure-only).
+    await eventually(
+      'the COMPENSATION_FAILED write',
+      async () => scenario.lastWrite()?.status === 'COMPENSATION_FAILED',
+    );
     fix();
     await stuck.signal(retryCompensationSignal);
     await stuck.result();

@@ -344,7 +344,14 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     situation.failure = { reason, message: failureMessageOf(err) };
     await CancellationScope.nonCancellable(async () => {
       const decided = reason === 'CANCELLED_BY_USER' || reason === 'APPROVAL_REJECTED';
-      const failure = { ...(paymentId ? { paymentId } : {}), ...decisionFields() };
+      // A decision (or the deadline) ends the wait: the order is no longer AWAITING_APPROVAL while undone.
+      const leavesApproval =
+        state.status === 'AWAITING_APPROVAL' && patched('decision-leaves-awaiting-approval');
+      const failure = {
+        ...(paymentId ? { paymentId } : {}),
+        ...decisionFields(),
+        ...(leavesApproval ? { status: 'PENDING' as const } : {}),
+      };
       await record(currentStep, 'FAILED', failure, decided ? state.decisionReason : null)
         .catch((e: unknown) => {
           if (!orphaned) throw e;

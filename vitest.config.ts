@@ -8,7 +8,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts', 'tests/deploy/**/*.test.ts', 'tests/workflows/**/*.test.ts'],
+          // Builds Helm and the deployment checker on a machine that has not got them yet (minutes, once).
+          globalSetup: ['tests/setup/deploy-tools.ts'],
           testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -78,6 +78,18 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z.string().min(3).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
+  /**
+   * A secured Temporal (a cluster with TLS or mTLS, Temporal Cloud): the names are those of Temporal's own
+   * environment configuration. TLS is on when TEMPORAL_TLS says so or any of the others is set; the files
+   * are read when a connection is made (lib/temporal-connection.ts).
+   */
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** A Temporal Cloud API key, sent as a bearer token on every call (it needs TLS, which it turns on). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   /** Payload encryption (lib/codec.ts): off when unset. Secret: pass it from a secret store, never a file in git. */
   PAYLOAD_CODEC_KEYS: z
     .string()
@@ -151,9 +163,41 @@ const schema = z.object({
   ORDERSAGA_PARENT_PID: z.coerce.number().int().positive().optional(),
 });
 
+/** Settings that only make sense together. */
+const checked = schema.superRefine((c, ctx) => {
+  if (Boolean(c.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
+    const missing = c.TEMPORAL_TLS_CLIENT_CERT_PATH
+      ? 'TEMPORAL_TLS_CLIENT_KEY_PATH'
+      : 'TEMPORAL_TLS_CLIENT_CERT_PATH';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: 'a client certificate needs its key and a key its certificate',
+    });
+  }
+  const tlsOff = c.TEMPORAL_TLS === 'false' || c.TEMPORAL_TLS === '0';
+  const needsTls = (
+    [
+      'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+      'TEMPORAL_TLS_CLIENT_CERT_PATH',
+      'TEMPORAL_TLS_CLIENT_KEY_PATH',
+      'TEMPORAL_TLS_SERVER_NAME',
+      'TEMPORAL_API_KEY',
+    ] as const
+  ).filter((k) => c[k] !== undefined);
+  if (tlsOff && needsTls.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TEMPORAL_TLS'],
+      message: `is false, yet ${needsTls.join(', ')} need TLS`,
+    });
+});
+
 export type Config = z.infer<typeof schema> & {
   serviceUrls: Record<ServiceName, string>;
   servicePorts: Record<ServiceName, number>;
+  /** Whether connections to Temporal use TLS (TEMPORAL_TLS, or any TLS setting or the API key). */
+  temporalTls: boolean;
 };
 
 export class ConfigError extends Error {
@@ -163,7 +207,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings count as unset, as shells and Compose files often export them that way.
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(input);
+  const parsed = checked.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
@@ -184,7 +228,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     payments: c.PAYMENT_SERVICE_URL ?? local(c.PAYMENT_SERVICE_PORT),
     notifications: c.NOTIFICATION_SERVICE_URL ?? local(c.NOTIFICATION_SERVICE_PORT),
   };
-  return { ...c, serviceUrls, servicePorts };
+  const temporalTls =
+    c.TEMPORAL_TLS === 'true' ||
+    c.TEMPORAL_TLS === '1' ||
+    (c.TEMPORAL_TLS === undefined &&
+      [
+        c.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+        c.TEMPORAL_TLS_CLIENT_CERT_PATH,
+        c.TEMPORAL_TLS_SERVER_NAME,
+        c.TEMPORAL_API_KEY,
+      ].some(Boolean));
+  return { ...c, serviceUrls, servicePorts, temporalTls };
 }
 
 /** Each worker's /metrics port: WORKER_METRICS_PORT_BASE + 1 (users) … + 5 (notifications). */

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import pg from 'pg';
 import type { ReadinessCheck } from './http/context.js';
+import type { TemporalConnectionOptions } from './temporal-connection.js';
 
 export interface Resource<T> {
   client: T;
@@ -56,11 +57,11 @@ export function redis(url: string): Resource<Redis> {
 
 /** Lazy: a service starts (and answers /ready with 503) while Temporal is down, and recovers with it. */
 export async function temporal(
-  address: string,
+  options: TemporalConnectionOptions,
   namespace: string,
   dataConverter?: DataConverter,
 ): Promise<Resource<Client>> {
-  const connection = Connection.lazy({ address, connectTimeout: '5s' });
+  const connection = Connection.lazy({ ...options, connectTimeout: '5s' });
   // The payload codec (lib/codec.ts), when configured: what this client sends is encrypted.
   const client = new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
   return {

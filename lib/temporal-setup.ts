@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection.js';
 
 export const SEARCH_ATTRIBUTE_TYPES = [
   'Text',
@@ -43,8 +44,12 @@ const INDEXED_VALUE_TYPE: Record<SearchAttributeTypeName, number> = {
 };
 
 /** Adds the missing ones; refuses one registered with another type (that needs an operator). */
-export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
-  const connection = await Connection.connect({ address, connectTimeout: '5s' });
+export async function ensureSearchAttributes(
+  target: string | TemporalConnectionOptions,
+  namespace: string,
+): Promise<string[]> {
+  const options = typeof target === 'string' ? { address: target } : target;
+  const connection = await Connection.connect({ ...options, connectTimeout: '5s' });
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const existing = customAttributes ?? {};
@@ -71,7 +76,10 @@ export async function ensureSearchAttributes(address: string, namespace: string)
 export async function registerSearchAttributes(config: Config, logger: Logger, attempts = 60): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const added = await ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+      const added = await ensureSearchAttributes(
+        temporalConnectionOptions(config),
+        config.TEMPORAL_NAMESPACE,
+      );
       logger.info({ added, namespace: config.TEMPORAL_NAMESPACE }, 'search attributes registered');
       return;
     } catch (err) {

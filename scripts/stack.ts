@@ -308,11 +308,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await seed(config, createLogger('seed', 'warn'));
 
     checkpoint();
+    // ORDERSAGA_COMPILED=1 runs what the image runs: dist/ from `npm run build` (compiled JS, prebuilt bundle).
+    const entry = process.env.ORDERSAGA_COMPILED === '1' ? ['dist/main.js'] : ['--import', 'tsx', 'main.ts'];
     const node = (name: string, args: string[]) =>
       new Supervised(
         name,
         () =>
-          startProcess(name, process.execPath, ['--import', 'tsx', 'main.ts', ...args], {
+          startProcess(name, process.execPath, [...entry, ...args], {
             env: { ...env, ORDERSAGA_PARENT_PID: String(process.pid) },
             cwd: ROOT,
             output: output(name),

@@ -2,7 +2,7 @@
  * The Go-built tools the stack needs, built from pinned versions into a cache outside the clone
  * (~/.cache/ordersaga, or ORDERSAGA_CACHE), so a second run and a fresh clone find them at once.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   accessSync,
@@ -20,6 +20,10 @@ import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const FERRETDB_VERSION = 'v1.24.2';
+/** Renders and lints the Helm chart in the tests (deploy/helm/ordersaga). */
+export const HELM_VERSION = 'v3.22.0';
+/** The oldest Go that builds every pinned tool: the Temporal CLI's and Helm's go.mod need 1.25. */
+export const MIN_GO = [1, 25] as const;
 
 export class MissingComponentError extends Error {
   override name = 'MissingComponentError';
@@ -41,14 +45,29 @@ export function which(binary: string, extraDirs: string[] = []): string | undefi
   return dirs.map((d) => join(d, binary)).find(isExecutable);
 }
 
-function goBinary(component: string, howElse: string): string {
+const GO_HINT = `Go ${MIN_GO.join('.')} or newer from https://go.dev/dl (Debian 12's golang-go is 1.19, too old)`;
+
+async function goBinary(component: string, howElse: string): Promise<string> {
   const go = which('go', ['/usr/local/go/bin', join(homedir(), 'go', 'bin')]);
   if (!go) {
     throw new MissingComponentError(
-      `${component} is not built yet and Go is not installed to build it: install Go 1.22+ (golang from Debian or go.dev) or ${howElse}`,
+      `${component} is not built yet and Go is not installed to build it: install ${GO_HINT}, or ${howElse}`,
+    );
+  }
+  const version = await goVersion(go);
+  const [major = 0, minor = 0] = /^go(\d+)\.(\d+)/.exec(version)?.slice(1).map(Number) ?? [];
+  if (major < MIN_GO[0] || (major === MIN_GO[0] && minor < MIN_GO[1])) {
+    throw new MissingComponentError(
+      `${component} is not built yet and ${go} is ${version || 'of an unknown version'}: install ${GO_HINT}, or ${howElse}`,
     );
   }
   return go;
+}
+
+async function goVersion(go: string): Promise<string> {
+  return await new Promise((resolve) => {
+    execFile(go, ['env', 'GOVERSION'], (err, stdout) => resolve(err ? '' : stdout.trim()));
+  });
 }
 
 async function run(
@@ -97,7 +116,7 @@ export async function ensureTemporalCli(say: (msg: string) => void): Promise<str
   if (isExecutable(cached)) return cached;
   const onPath = which('temporal');
   if (onPath) return onPath;
-  const go = goBinary(
+  const go = await goBinary(
     'the Temporal CLI',
     'set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server',
   );
@@ -166,7 +185,10 @@ export async function ensureFerretDb(say: (msg: string) => void): Promise<string
   const dir = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}-${hash.digest('hex').slice(0, 12)}`);
   const cached = join(dir, 'ordersaga-ferretdb');
   if (isExecutable(cached)) return cached;
-  const go = goBinary('FerretDB (the MongoDB wire protocol server)', 'set MONGO_URL to a running MongoDB');
+  const go = await goBinary(
+    'FerretDB (the MongoDB wire protocol server)',
+    'set MONGO_URL to a running MongoDB',
+  );
   say(`building FerretDB ${FERRETDB_VERSION} into ${dir} (about a minute the first time)…`);
   return await buildInto(dir, 'ordersaga-ferretdb', (out) =>
     run(
@@ -174,6 +196,53 @@ export async function ensureFerretDb(say: (msg: string) => void): Promise<string
       ['build', '-o', join(out, 'ordersaga-ferretdb'), '.'],
       { cwd: FERRETDB_SOURCE },
       'building FerretDB',
+    ),
+  );
+}
+
+/** Helm, for `helm lint` and `helm template` of the chart in the tests; the cache key is its version. */
+export async function ensureHelm(say: (msg: string) => void): Promise<string> {
+  const dir = join(cacheDir(), `helm-${HELM_VERSION}`);
+  const cached = join(dir, 'helm');
+  if (isExecutable(cached)) return cached;
+  const go = await goBinary('Helm', 'put a helm ' + HELM_VERSION + ' binary at ' + cached);
+  say(`building Helm ${HELM_VERSION} into ${dir} (about 3 minutes the first time)…`);
+  return await buildInto(dir, 'helm', (out) =>
+    run(
+      go,
+      ['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`],
+      { env: { ...process.env, GOBIN: out } },
+      'building Helm',
+    ),
+  );
+}
+
+const DEPLOY_CHECK_SOURCE = fileURLToPath(new URL('../tools/deploy-check/', import.meta.url));
+
+/**
+ * The deployment checker of tools/deploy-check (the compose-spec loader, strict Kubernetes decoding and
+ * the NetworkPolicy reachability); the cache key includes its source, so an edit rebuilds it.
+ */
+export async function ensureDeployCheck(say: (msg: string) => void): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of readdirSync(DEPLOY_CHECK_SOURCE)
+    .filter((f) => /^(go\.(mod|sum)|.*\.go)$/.test(f))
+    .sort())
+    hash.update(f).update(readFileSync(join(DEPLOY_CHECK_SOURCE, f)));
+  const dir = join(cacheDir(), `deploy-check-${hash.digest('hex').slice(0, 12)}`);
+  const cached = join(dir, 'ordersaga-deploy-check');
+  if (isExecutable(cached)) return cached;
+  const go = await goBinary(
+    'the deployment checker (tools/deploy-check)',
+    'run tests/deploy where Go is installed',
+  );
+  say(`building the deployment checker into ${dir} (about 3 minutes the first time)…`);
+  return await buildInto(dir, 'ordersaga-deploy-check', (out) =>
+    run(
+      go,
+      ['build', '-o', join(out, 'ordersaga-deploy-check'), '.'],
+      { cwd: DEPLOY_CHECK_SOURCE },
+      'building the deployment checker',
     ),
   );
 }

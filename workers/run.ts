@@ -4,6 +4,7 @@
  * the process's own metrics (`ordersaga_*`, Node's) and the Temporal SDK's (`temporal_*`: task latencies,
  * schedule-to-start, slots, pollers, sticky cache), which the SDK's Runtime serves on a loopback port.
  */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '@temporalio/activity';
@@ -14,6 +15,7 @@ import { dataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
+import { temporalConnectionOptions } from '../lib/temporal-connection.js';
 import type { Role } from '../lib/runner.js';
 import { createSagaMetrics, type SagaMetrics } from '../lib/saga-metrics.js';
 
@@ -80,25 +82,39 @@ function installRuntime(logger: Logger, sdkMetricsAddress: string, processName: 
   });
 }
 
+/**
+ * The workflow code: the bundle `npm run build` prebuilt beside the compiled code (dist/workflow-bundle.js,
+ * what the image runs), else the sources, bundled by webpack at start (development and tests).
+ */
+export function workflowSource(
+  workflowsPath: URL,
+): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const prebuilt = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return existsSync(prebuilt)
+    ? { workflowBundle: { codePath: prebuilt } }
+    : { workflowsPath: fileURLToPath(workflowsPath) };
+}
+
 /** A worker process's role for the runner: the worker on its task queue, its connections, its metrics. */
 export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
   return async ({ config, logger, registry }) => {
     const sdkMetrics = `127.0.0.1:${await loopbackPort()}`;
     installRuntime(logger, sdkMetrics, `${service}-worker`);
     const parts = await setup({ config, logger, registry, metrics: createSagaMetrics(registry) });
-    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     const temporal: Resource<NativeConnection> = {
       client: connection,
       readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
       close: () => connection.close(),
     };
     const codec = dataConverter(config.PAYLOAD_CODEC_KEYS);
+    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : {};
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: TASK_QUEUES[service],
       activities: parts.activities,
-      ...(parts.workflowsPath ? { workflowsPath: fileURLToPath(parts.workflowsPath) } : {}),
+      ...workflows,
       interceptors: { activity: [activityMetrics(registry)] },
       // The payload codec (lib/codec.ts), when configured: histories hold only ciphertext.
       ...(codec ? { dataConverter: codec } : {}),
@@ -106,7 +122,10 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
     });
     const done = worker.run();
     logger.info(
-      { taskQueue: TASK_QUEUES[service], workflows: Boolean(parts.workflowsPath) },
+      {
+        taskQueue: TASK_QUEUES[service],
+        workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : Boolean(parts.workflowsPath),
+      },
       'worker polling',
     );
     return {

@@ -8,13 +8,14 @@ import { publishOutbox } from '../../db/outbox.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import { combineTasks, type Role } from '../../lib/runner.js';
 import { registerOpenOrderMetrics } from './metrics.js';
+import { temporalConnectionOptions } from '../../lib/temporal-connection.js';
 import { createOrdersApp } from './orders.app.js';
 import { startReconciler } from './reconciler.js';
 
 export const ordersService: Role = async ({ config, logger, registry }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
   const t = await temporal(
-    config.TEMPORAL_ADDRESS,
+    temporalConnectionOptions(config),
     config.TEMPORAL_NAMESPACE,
     dataConverter(config.PAYLOAD_CODEC_KEYS),
   );

@@ -1,10 +1,13 @@
 /** A missing component stops the command with a message naming it and how to provide it. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ensurePostgres, ensureRedis } from '../../scripts/stack.js';
-import { ensureTemporalCli, MissingComponentError } from '../../scripts/tools.js';
+import { ensureHelm, ensureTemporalCli, MissingComponentError } from '../../scripts/tools.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -18,6 +21,22 @@ describe('missing components', () => {
     vi.stubEnv('TEMPORAL_CLI_PATH', '/nonexistent/temporal');
     await expect(ensureTemporalCli(() => {})).rejects.toThrow(MissingComponentError);
     await expect(ensureTemporalCli(() => {})).rejects.toThrow('TEMPORAL_CLI_PATH=/nonexistent/temporal');
+  });
+
+  it('asks for Go 1.25 when the Go on the PATH is too old to build the pinned tools', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ordersaga-go-'));
+    try {
+      // A `go` that answers as Debian 12's golang-go does, first on the PATH, and an empty cache.
+      writeFileSync(join(dir, 'go'), '#!/bin/sh\necho go1.19.8\n', { mode: 0o755 });
+      vi.stubEnv('PATH', `${dir}:${process.env.PATH}`);
+      vi.stubEnv('ORDERSAGA_CACHE', join(dir, 'cache'));
+      await expect(ensureHelm(() => {})).rejects.toThrow(MissingComponentError);
+      await expect(ensureHelm(() => {})).rejects.toThrow(
+        /is go1\.19\.8: install Go 1\.25 or newer from https:\/\/go\.dev\/dl \(Debian 12's golang-go is 1\.19, too old\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the database variables when PostgreSQL cannot be reached', async () => {

@@ -1,0 +1,261 @@
+/**
+ * docker-compose.yml as Docker Compose reads it: loaded by the compose-spec loader (tools/deploy-check), then
+ * checked against the code (main.ts roles, lib/config.ts) and the configuration files it mounts.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { ServiceName } from '../../contracts/index.js';
+import {
+  brokenCopy,
+  read,
+  removeCopy,
+  replaceIn,
+  rolePort,
+  ROLES,
+  root,
+  run,
+  SEARCH_ATTRIBUTES,
+  tools,
+  unknownKeys,
+} from './support.js';
+import { loadConfig } from '../../lib/config.js';
+
+interface Port {
+  host_ip?: string;
+  target: number;
+  published?: string;
+}
+interface Service {
+  image?: string;
+  command?: string[] | null;
+  entrypoint?: string[] | null;
+  environment?: Record<string, string | null>;
+  healthcheck?: { test?: string[] };
+  ports?: Port[];
+  depends_on?: Record<string, { condition: string }>;
+  profiles?: string[];
+  deploy?: { replicas?: number };
+  read_only?: boolean;
+  tmpfs?: string[];
+  restart?: string;
+  volumes?: { type: string; source: string; target: string }[];
+}
+interface Project {
+  services: Record<string, Service>;
+}
+
+/** What a copy needs to load: the file, the files it mounts and builds from, the example .env. */
+const COMPOSE_FILES = ['docker-compose.yml', 'Dockerfile', 'deploy', '.env.example'];
+const copies: string[] = [];
+afterAll(() => copies.forEach(removeCopy));
+
+/** `docker compose config`, by the compose-spec loader: the normalized project, or the loader's complaint. */
+async function load(args: string[] = [], cwd = root): Promise<Project> {
+  const res = await run(tools().deployCheck, ['compose', '--file', 'docker-compose.yml', ...args], cwd);
+  if (res.code !== 0) throw new Error(res.stderr.trim());
+  return JSON.parse(res.stdout) as Project;
+}
+
+const isApp = (s: Service) => s.image?.startsWith('ordersaga') ?? false;
+const env = (s: Service) =>
+  Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, v ?? '']));
+const published = (p: Project) =>
+  Object.entries(p.services)
+    .flatMap(([name, s]) =>
+      (s.ports ?? []).map((port) => `${name} ${port.host_ip}:${port.published}->${port.target}`),
+    )
+    .sort();
+
+/** The cross-checks of the project against the code; an empty list when all hold. */
+function problems(project: Project): string[] {
+  const out: string[] = [];
+  const services = project.services;
+  for (const role of ROLES) {
+    const found = Object.entries(services).filter(([, s]) => isApp(s) && s.command?.join(' ') === role);
+    if (found.length !== 1) {
+      out.push(`${role}: run by ${found.length} services`);
+      continue;
+    }
+    const [name, service] = found[0]!;
+    const port = rolePort(loadConfig(env(service)), role);
+    const test = service.healthcheck?.test?.join(' ') ?? '';
+    if (!test.includes(`http://127.0.0.1:${port}/ready`))
+      out.push(`${name}: healthcheck is not /ready on ${port}`);
+  }
+  for (const [name, service] of Object.entries(services).filter(([, s]) => isApp(s))) {
+    const { config, unknown } = unknownKeys(env(service));
+    if (unknown.length) out.push(`${name}: variables lib/config.ts does not know: ${unknown.join(', ')}`);
+    if (!service.read_only || !service.tmpfs?.includes('/tmp'))
+      out.push(`${name}: not read-only with a /tmp tmpfs`);
+    for (const [svc, url] of Object.entries(config.serviceUrls)) {
+      const target = new URL(url);
+      if (services[target.hostname]?.command?.join(' ') !== `api ${svc}`)
+        out.push(`${name}: ${url} is not the service running api ${svc}`);
+      if (Number(target.port) !== config.servicePorts[svc as ServiceName])
+        out.push(`${name}: ${url} is not on the ${svc} API's port`);
+    }
+  }
+  return out;
+}
+
+describe('docker-compose.yml, loaded by the compose-spec loader', () => {
+  it('loads, alone and with .env.example and the observability profile', async () => {
+    const plain = await load();
+    const full = await load(['--env-file', '.env.example', '--profile', 'observability']);
+    const observability = ['elasticsearch', 'filebeat', 'grafana', 'jaeger', 'kibana', 'prometheus'];
+    expect(Object.keys(plain.services)).not.toContain('prometheus');
+    expect(Object.keys(full.services).sort()).toEqual(
+      [...Object.keys(plain.services), ...observability].sort(),
+    );
+  });
+
+  it('runs every role of main.ts with its /ready healthcheck, and gives each process a configuration lib/config.ts accepts and fully knows', async () => {
+    expect(ROLES).toHaveLength(11);
+    expect(problems(await load())).toEqual([]);
+  });
+
+  it('fails a broken copy: a misspelled field, a missing mounted file, a wrong healthcheck port', async () => {
+    const misspelled = brokenCopy(COMPOSE_FILES, (dir) =>
+      replaceIn(join(dir, 'docker-compose.yml'), 'read_only: true', 'readonly: true'),
+    );
+    copies.push(misspelled);
+    await expect(load([], misspelled)).rejects.toThrow(/readonly/);
+
+    const missing = brokenCopy(COMPOSE_FILES, (dir) => rmSync(join(dir, 'deploy/nginx/nginx.conf')));
+    copies.push(missing);
+    await expect(load([], missing)).rejects.toThrow(
+      /load-balancer: bind mount source .*nginx\.conf does not exist/,
+    );
+
+    const wrongPort = brokenCopy(COMPOSE_FILES, (dir) =>
+      replaceIn(
+        join(dir, 'docker-compose.yml'),
+        'http://127.0.0.1:9403/ready',
+        'http://127.0.0.1:9430/ready',
+      ),
+    );
+    copies.push(wrongPort);
+    expect(problems(await load([], wrongPort))).toEqual(['orders-worker: healthcheck is not /ready on 9403']);
+  });
+
+  it('migrates then seeds in a one-shot job before any process starts', async () => {
+    const { services } = await load();
+    expect(services.migrate?.entrypoint?.join(' ')).toMatch(/main\.js migrate && .*main\.js seed/);
+    for (const [name, s] of Object.entries(services).filter(
+      ([n, s]) => isApp(s) && s.command?.[0] !== 'register-search-attributes' && n !== 'migrate',
+    ))
+      expect(s.depends_on?.migrate?.condition, name).toBe('service_completed_successfully');
+  });
+
+  it('sets Temporal up as its samples-server layout does: schema job, server, namespace job, then the search attributes', async () => {
+    const { services } = await load();
+    expect(services.temporal?.image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
+    expect(Object.values(services).map((s) => s.image)).not.toContainEqual(
+      expect.stringMatching(/auto-setup/),
+    );
+    const after = (name: string) =>
+      Object.entries(services[name]?.depends_on ?? {}).map(([n, d]) => `${n}:${d.condition}`);
+    expect(after('temporal')).toContain('temporal-admin-tools:service_completed_successfully');
+    expect(after('temporal-create-namespace')).toContain('temporal:service_healthy');
+    expect(after('register-search-attributes')).toEqual([
+      'temporal-create-namespace:service_completed_successfully',
+    ]);
+    for (const job of ['temporal-admin-tools', 'temporal-create-namespace', 'register-search-attributes'])
+      expect(services[job]?.restart, job).toMatch(/^on-failure/);
+    // The registration is the image's own role, reading temporal-config/search-attributes.json.
+    expect(services['register-search-attributes']?.command).toEqual(['register-search-attributes']);
+    for (const name of SEARCH_ATTRIBUTES) expect(read('docker-compose.yml')).not.toContain(name);
+  });
+
+  it('publishes only the load balancer, Temporal and the UIs, on 127.0.0.1 unless .env says otherwise', async () => {
+    expect(published(await load())).toEqual([
+      'load-balancer 127.0.0.1:8080->8080',
+      'temporal 127.0.0.1:7233->7233',
+      'temporal-ui 127.0.0.1:8233->8080',
+    ]);
+    const dir = brokenCopy(COMPOSE_FILES, (d) => {
+      replaceIn(join(d, '.env.example'), 'BIND_ADDRESS=127.0.0.1', 'BIND_ADDRESS=0.0.0.0');
+      replaceIn(join(d, '.env.example'), 'ORDERSAGA_HTTP_PORT=8080', 'ORDERSAGA_HTTP_PORT=18080');
+      replaceIn(join(d, '.env.example'), 'GRAFANA_PORT=3000', 'GRAFANA_PORT=13000');
+    });
+    copies.push(dir);
+    const moved = published(await load(['--env-file', '.env.example', '--profile', 'observability'], dir));
+    expect(moved).toContain('load-balancer 0.0.0.0:18080->8080');
+    expect(moved).toContain('grafana 0.0.0.0:13000->3000');
+    expect(moved).toContain('jaeger 0.0.0.0:16686->16686');
+    expect(moved).toContain('kibana 0.0.0.0:5601->5601');
+    expect(moved).toContain('prometheus 0.0.0.0:9090->9090');
+  });
+
+  it('runs two gateway replicas behind Nginx, which proxies to the gateway service on its port', async () => {
+    const { services } = await load();
+    expect(services.gateway?.deploy?.replicas).toBe(2);
+    expect(services.gateway?.ports ?? []).toEqual([]);
+    const mount = services['load-balancer']?.volumes?.find((v) => v.target === '/etc/nginx/nginx.conf');
+    expect(mount?.source).toBe(join(root, 'deploy/nginx/nginx.conf'));
+    const port = loadConfig(env(services.gateway!)).GATEWAY_PORT;
+    expect(read('deploy/nginx/nginx.conf')).toMatch(new RegExp(`server gateway:${port} resolve;`));
+  });
+});
+
+describe('the observability profile', () => {
+  it('has Prometheus scrape every /metrics, workers included, each on its port, with the alert rules', async () => {
+    const { services } = await load(['--profile', 'observability']);
+    const prometheus = parse(read('deploy/observability/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      scrape_configs: {
+        job_name: string;
+        metrics_path?: string;
+        dns_sd_configs?: { names: string[]; port: number }[];
+      }[];
+    };
+    const targets = prometheus.scrape_configs
+      .flatMap((job) => job.dns_sd_configs ?? [])
+      .flatMap((sd) => sd.names.map((n) => `${n}:${sd.port}`))
+      .sort();
+    const expected = ROLES.map((role) => {
+      const [name, service] = Object.entries(services).find(([, s]) => s.command?.join(' ') === role)!;
+      return `${name}:${rolePort(loadConfig(env(service)), role)}`;
+    }).sort();
+    expect(targets).toEqual(expected);
+    const mount = services.prometheus?.volumes?.find((v) => v.target === '/etc/prometheus');
+    expect(mount?.source).toBe(join(root, 'deploy/observability/prometheus'));
+    // Relative to the configuration's folder: /etc/prometheus/alerts.yml in the container.
+    expect(prometheus.rule_files).toEqual(['alerts.yml']);
+  });
+
+  it('provisions Grafana with Prometheus, Jaeger and Elasticsearch, and the dashboards folder', async () => {
+    const { services } = await load(['--profile', 'observability']);
+    const sources = (
+      parse(read('deploy/observability/grafana/provisioning/datasources/datasources.yml')) as {
+        datasources: { type: string; url: string }[];
+      }
+    ).datasources;
+    expect(sources.map((s) => `${s.type} ${s.url}`).sort()).toEqual([
+      'elasticsearch http://elasticsearch:9200',
+      'jaeger http://jaeger:16686',
+      'prometheus http://prometheus:9090',
+    ]);
+    for (const s of sources) expect(services[new URL(s.url).hostname], s.url).toBeDefined();
+    const provider = (
+      parse(read('deploy/observability/grafana/provisioning/dashboards/dashboards.yml')) as {
+        providers: { options: { path: string } }[];
+      }
+    ).providers[0]!;
+    const mount = services.grafana?.volumes?.find((v) => v.target === provider.options.path);
+    expect(mount?.source).toBe(join(root, 'deploy/observability/grafana/dashboards'));
+  });
+
+  it('sends traces to Jaeger over OTLP and the containers’ JSON logs through Filebeat to Elasticsearch', async () => {
+    const { services } = await load(['--profile', 'observability']);
+    const endpoint = new URL(env(services['orders-api']!).OTEL_EXPORTER_OTLP_ENDPOINT!);
+    expect([endpoint.hostname, endpoint.port]).toEqual(['jaeger', '4318']);
+    const filebeat = parse(read('deploy/observability/filebeat/filebeat.yml')) as {
+      'output.elasticsearch': { hosts: string[] };
+    };
+    expect(filebeat['output.elasticsearch'].hosts).toEqual(['http://elasticsearch:9200']);
+    expect(services.filebeat?.volumes?.map((v) => v.target)).toContain('/var/lib/docker/containers');
+  });
+});

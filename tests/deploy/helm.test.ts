@@ -1,0 +1,477 @@
+/**
+ * The Helm chart (deploy/helm/ordersaga) as a cluster would get it: `helm lint` and `helm template` by Helm
+ * itself, every rendered object decoded strictly into its Kubernetes Go type and cross-checked
+ * (tools/deploy-check), the NetworkPolicies' reachability against what the code needs, and the rendered
+ * configuration against lib/config.ts and main.ts.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { TASK_QUEUES } from '../../contracts/index.js';
+import {
+  brokenCopy,
+  removeCopy,
+  replaceIn,
+  rolePort,
+  ROLES,
+  root,
+  run,
+  SEARCH_ATTRIBUTES,
+  tools,
+  unknownKeys,
+} from './support.js';
+
+const CHART = 'deploy/helm/ordersaga';
+const RELEASE = 'shop';
+const NAMESPACE = 'shop';
+const FULL = `${RELEASE}-ordersaga`;
+const ALL = join(root, CHART, 'values-all.yaml');
+/** Secrets values-all.yaml names but leaves to the operator (or cert-manager) to create. */
+const EXTERNAL_SECRETS = [
+  'ordersaga-secrets',
+  'temporal-client-tls',
+  'temporal-api-key',
+  'shop-example-com-tls',
+];
+
+interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  ports?: { name: string; containerPort: number }[];
+  startupProbe?: { httpGet?: { path: string; port: string } };
+  livenessProbe?: { httpGet?: { path: string; port: string } };
+  readinessProbe?: { httpGet?: { path: string; port: string } };
+  resources?: { requests?: object; limits?: object };
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  containers: Container[];
+  securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
+  serviceAccountName?: string;
+  volumes?: { name: string; emptyDir?: object; secret?: { secretName: string } }[];
+}
+interface K8sObject {
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    template?: { metadata?: { annotations?: Record<string, string> }; spec: PodSpec };
+    metrics?: {
+      type: string;
+      external?: { metric: { selector: { matchLabels: Record<string, string> } } };
+    }[];
+  };
+}
+
+const copies: string[] = [];
+afterAll(() => copies.forEach(removeCopy));
+
+/** `helm template`: the rendered stream, or Helm's complaint. */
+async function template(args: string[] = [], chart = join(root, CHART)): Promise<string> {
+  const res = await run(tools().helm, ['template', RELEASE, chart, '--namespace', NAMESPACE, ...args]);
+  if (res.code !== 0) throw new Error(res.stderr.trim());
+  return res.stdout;
+}
+
+const objectsOf = (rendered: string) =>
+  parseAllDocuments(rendered)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+
+/** tools/deploy-check k8s on a rendered stream: the objects and reachable paths, or the problems found. */
+async function check(rendered: string, externalSecrets: string[] = []) {
+  const file = brokenCopy([], (dir) => writeFileSync(join(dir, 'rendered.yaml'), rendered));
+  copies.push(file);
+  const res = await run(tools().deployCheck, [
+    'k8s',
+    '--namespace',
+    NAMESPACE,
+    '--peers',
+    join(root, 'tests/deploy/cluster.yaml'),
+    ...externalSecrets.flatMap((s) => ['--assume-secret', s]),
+    join(file, 'rendered.yaml'),
+  ]);
+  if (res.code !== 0) throw new Error(res.stderr.trim());
+  return JSON.parse(res.stdout) as { objects: string[]; reachable: string[] };
+}
+
+const find = (objects: K8sObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+const podSpec = (o?: K8sObject) => o?.spec?.template?.spec;
+const deployments = (objects: K8sObject[]) => objects.filter((o) => o.kind === 'Deployment');
+const roleOf = (o: K8sObject) => podSpec(o)?.containers[0]?.args?.join(' ') ?? '';
+const envOf = (objects: K8sObject[], hooks = false) => ({
+  ...find(objects, 'ConfigMap', `${FULL}${hooks ? '-hooks' : ''}-config`)?.data,
+  ...find(objects, 'Secret', `${FULL}${hooks ? '-hooks' : ''}-secrets`)?.stringData,
+});
+
+/**
+ * What each process reaches, read off the code: its own database(s) (api/<service>/index.ts,
+ * workers/<service>.ts, db/setup.ts), Redis for the domain events the users and orders services and the
+ * products, orders and payments workers publish (lib/events/publisher.ts), the users service's signing keys for every other API and the gateway
+ * (lib/http/auth.ts), the orders service's calls to users and products (api/orders), the gateway's to all
+ * five, and Temporal for the orders API, the workers and the registration job.
+ */
+const NEEDS: Record<string, { calls: string[]; stores: string[]; temporal: boolean }> = {
+  'api users': { calls: [], stores: ['postgresql', 'redis'], temporal: false },
+  'api products': { calls: ['api users'], stores: ['mongodb', 'postgresql'], temporal: false },
+  'api orders': { calls: ['api users', 'api products'], stores: ['postgresql', 'redis'], temporal: true },
+  'api payments': { calls: ['api users'], stores: ['postgresql'], temporal: false },
+  'api notifications': { calls: ['api users'], stores: ['redis'], temporal: false },
+  'api gateway': {
+    calls: ['api users', 'api products', 'api orders', 'api payments', 'api notifications'],
+    stores: ['redis'],
+    temporal: false,
+  },
+  'worker users': { calls: [], stores: ['postgresql'], temporal: true },
+  'worker products': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
+  'worker orders': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
+  'worker payments': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
+  'worker notifications': { calls: [], stores: ['redis'], temporal: true },
+  migrate: { calls: [], stores: ['postgresql', 'mongodb'], temporal: false },
+  'register-search-attributes': { calls: [], stores: [], temporal: true },
+};
+const STORE_PORTS: Record<string, number> = { postgresql: 5432, mongodb: 27017, redis: 6379 };
+
+/** The paths the system needs, and nothing more, as tools/deploy-check prints them. */
+function neededPaths(
+  objects: K8sObject[],
+  opts: { temporal: string; otel: boolean; istio?: boolean },
+): string[] {
+  const config = unknownKeys(envOf(objects)).config;
+  const workload = (role: string) =>
+    role === 'migrate' || role === 'register-search-attributes'
+      ? `${FULL}-${role}`
+      : deployments(objects).find((d) => roleOf(d) === role)!.metadata.name;
+  const paths: string[] = [];
+  for (const [role, needs] of Object.entries(NEEDS)) {
+    const self = workload(role);
+    paths.push(`${self} -> kube-dns:53/UDP`, `${self} -> kube-dns:53/TCP`);
+    for (const store of needs.stores) paths.push(`${self} -> ${store}:${STORE_PORTS[store]}/TCP`);
+    if (needs.temporal) paths.push(`${self} -> ${opts.temporal}:7233/TCP`);
+    if (opts.otel) paths.push(`${self} -> jaeger:4317/TCP`);
+    if (opts.istio) paths.push(`${self} -> istiod:15012/TCP`);
+    for (const called of needs.calls)
+      paths.push(`${self} -> ${workload(called)}:${rolePort(config, called)}/TCP`);
+    if (ROLES.includes(role)) paths.push(`prometheus -> ${self}:${rolePort(config, role)}/TCP`);
+    if (role === 'api gateway') paths.push(`ingress-controller -> ${self}:${rolePort(config, role)}/TCP`);
+  }
+  return paths.sort();
+}
+
+let plain: string;
+let all: string;
+beforeAll(async () => {
+  [plain, all] = await Promise.all([template(), template(['-f', ALL])]);
+});
+
+describe('helm lint and helm template', () => {
+  it('lint the chart with the default values and with every feature on', async () => {
+    for (const args of [[], ['-f', ALL]]) {
+      const res = await run(tools().helm, ['lint', '--strict', join(root, CHART), ...args]);
+      expect(res.stdout + res.stderr, args.join(' ')).toContain('1 chart(s) linted, 0 chart(s) failed');
+      expect(res.code).toBe(0);
+    }
+  });
+
+  it('fails lint on a broken copy of the chart', async () => {
+    const dir = brokenCopy([CHART], (d) =>
+      replaceIn(join(d, CHART, 'templates/ingress.yaml'), '{{- end }}\n', ''),
+    );
+    copies.push(dir);
+    const res = await run(tools().helm, ['lint', join(dir, CHART), '-f', ALL]);
+    expect(res.code).not.toBe(0);
+    expect(res.stdout + res.stderr).toMatch(/ingress\.yaml.*unexpected EOF/);
+  });
+});
+
+describe('the values schema (values.schema.json)', () => {
+  it('refuses a misspelled value and a Temporal address without a port', async () => {
+    await expect(template(['--set', 'ingres.enabled=true'])).rejects.toThrow(
+      /additional properties 'ingres' not allowed/,
+    );
+    await expect(template(['--set', 'temporal.address=temporal-frontend'])).rejects.toThrow(
+      /'\/temporal\/address': 'temporal-frontend' does not match pattern/,
+    );
+  });
+});
+
+describe('the rendered objects, decoded strictly into their Kubernetes types and cross-checked', () => {
+  it('pass with the default values and with every feature on', async () => {
+    const defaults = await check(plain);
+    expect(defaults.objects).toContain(`Deployment/${FULL}-gateway`);
+    const everything = await check(all, EXTERNAL_SECRETS);
+    for (const kind of [
+      'Ingress',
+      'ServiceMonitor',
+      'PeerAuthentication',
+      'HorizontalPodAutoscaler',
+      'NetworkPolicy',
+    ])
+      expect(
+        everything.objects.some((o) => o.startsWith(`${kind}/`)),
+        kind,
+      ).toBe(true);
+  });
+
+  it('fail on a misspelled field, a wrong probe or Service port, a missing Secret, a selector that selects nothing', async () => {
+    await expect(check(plain.replace('containerPort: 3003', 'containerport: 3003'))).rejects.toThrow(
+      /Deployment shop-ordersaga-orders-api: .*unknown field "spec\.template\.spec\.containers\[0\]\.ports\[0\]\.containerport"/,
+    );
+    const probe = brokenCopy([CHART], (d) =>
+      replaceIn(
+        join(d, CHART, 'templates/deployments.yaml'),
+        'path: /ready\n              port: {{ $portName }}',
+        'path: /ready\n              port: web',
+      ),
+    );
+    copies.push(probe);
+    await expect(check(await template([], join(probe, CHART)))).rejects.toThrow(
+      /Deployment\/shop-ordersaga-gateway container gateway: readinessProbe port web is not a port of the container/,
+    );
+    const servicePort = brokenCopy([CHART], (d) =>
+      replaceIn(join(d, CHART, 'templates/deployments.yaml'), 'targetPort: http', 'targetPort: 8080'),
+    );
+    copies.push(servicePort);
+    await expect(check(await template([], join(servicePort, CHART)))).rejects.toThrow(
+      /Service\/shop-ordersaga-users-api: targetPort 8080 is not a port of Deployment\/shop-ordersaga-users-api/,
+    );
+    await expect(check(all)).rejects.toThrow(/envFrom Secret ordersaga-secrets is not rendered/);
+    await expect(
+      check(
+        plain
+          .replaceAll(
+            'app.kubernetes.io/name: orders-worker\n  policyTypes',
+            'app.kubernetes.io/name: order-worker\n  policyTypes',
+          )
+          .replace(
+            /(kind: PodDisruptionBudget[\s\S]*?app\.kubernetes\.io\/name: )orders-worker/,
+            '$1order-worker',
+          ),
+      ),
+    ).rejects.toThrow(
+      /PodDisruptionBudget\/shop-ordersaga-orders-worker: selector matches no Deployment's pods/,
+    );
+  });
+});
+
+describe('alert rules and dashboards passed as files', () => {
+  /** A rule file and a dashboard as deploy/observability holds them (the observability work owns the real ones). */
+  const files = (rule: string) =>
+    brokenCopy([], (d) => {
+      writeFileSync(
+        join(d, 'alerts.yml'),
+        `groups:\n  - name: ordersaga\n    rules:\n      - alert: OrderSagaTargetDown\n        ${rule}: up{job="ordersaga-api"} == 0\n        for: 5m\n`,
+      );
+      writeFileSync(join(d, 'orders.json'), JSON.stringify({ title: 'Orders', panels: [] }));
+    });
+
+  it('become a PrometheusRule and a ConfigMap for Grafana’s sidecar, decoded strictly', async () => {
+    const dir = files('expr');
+    copies.push(dir);
+    const args = [
+      '--set-file',
+      `prometheusRules.ordersaga=${join(dir, 'alerts.yml')}`,
+      '--set-file',
+      `grafanaDashboards.orders=${join(dir, 'orders.json')}`,
+    ];
+    const rendered = await template(args);
+    const { objects } = await check(rendered);
+    expect(objects).toContain(`PrometheusRule/${FULL}-ordersaga`);
+    const dashboards = find(objectsOf(rendered), 'ConfigMap', `${FULL}-dashboards`)!;
+    expect(JSON.parse(dashboards.data!['orders.json']!)).toEqual({ title: 'Orders', panels: [] });
+
+    const broken = files('exprr');
+    copies.push(broken);
+    await expect(
+      check(await template(['--set-file', `prometheusRules.ordersaga=${join(broken, 'alerts.yml')}`])),
+    ).rejects.toThrow(
+      /PrometheusRule shop-ordersaga-ordersaga: unknown field "spec\.groups\[0\]\.rules\[0\]\.exprr"/,
+    );
+  });
+});
+
+describe('the NetworkPolicies', () => {
+  it('admit exactly the paths the system needs, with the default values', async () => {
+    const { reachable } = await check(plain);
+    expect(reachable).toEqual(neededPaths(objectsOf(plain), { temporal: 'temporal-frontend', otel: false }));
+  });
+
+  it('admit exactly the paths the system needs with every feature on (Temporal Cloud, tracing, Istio)', async () => {
+    const { reachable } = await check(all, EXTERNAL_SECRETS);
+    expect(reachable).toEqual(
+      neededPaths(objectsOf(all), { temporal: 'temporal-cloud', otel: true, istio: true }),
+    );
+  });
+
+  it('let nothing else in: a policy opened too wide shows as paths nobody needs', async () => {
+    const dir = brokenCopy([CHART], (d) =>
+      replaceIn(
+        join(d, CHART, 'templates/networkpolicies.yaml'),
+        '    - from:\n        {{- toYaml $np.ingressController | nindent 8 }}',
+        '    - from: []',
+      ),
+    );
+    copies.push(dir);
+    const rendered = await template([], join(dir, CHART));
+    const { reachable } = await check(rendered);
+    const needed = neededPaths(objectsOf(rendered), { temporal: 'temporal-frontend', otel: false });
+    expect(reachable.filter((p) => !needed.includes(p)).sort()).toEqual(
+      [
+        'stranger-elsewhere -> shop-ordersaga-gateway:8080/TCP',
+        'stranger-in-namespace -> shop-ordersaga-gateway:8080/TCP',
+        'kube-dns -> shop-ordersaga-gateway:8080/TCP',
+        'temporal-frontend -> shop-ordersaga-gateway:8080/TCP',
+        'temporal-cloud -> shop-ordersaga-gateway:8080/TCP',
+        'postgresql -> shop-ordersaga-gateway:8080/TCP',
+        'mongodb -> shop-ordersaga-gateway:8080/TCP',
+        'redis -> shop-ordersaga-gateway:8080/TCP',
+        'jaeger -> shop-ordersaga-gateway:8080/TCP',
+        'istiod -> shop-ordersaga-gateway:8080/TCP',
+      ].sort(),
+    );
+  });
+});
+
+describe('the rendered configuration', () => {
+  it('is one the config schema accepts and fully knows, for the processes and the hooks', () => {
+    for (const rendered of [plain, all]) {
+      const objects = objectsOf(rendered);
+      for (const hooks of [false, true]) {
+        const env = envOf(objects, hooks);
+        if (rendered === all) Object.assign(env, { ADMIN_PASSWORD: 'from-the-external-secret' });
+        const { config, unknown } = unknownKeys(env);
+        expect(unknown).toEqual([]);
+        expect(config.BIND_HOST).toBe('0.0.0.0');
+        for (const [svc, url] of Object.entries(config.serviceUrls)) {
+          const service = find(objects, 'Service', new URL(url).hostname);
+          expect(service, url).toBeDefined();
+          expect(
+            deployments(objects).find(
+              (d) => d.metadata.name === service!.metadata.name && roleOf(d) === `api ${svc}`,
+            ),
+            url,
+          ).toBeDefined();
+        }
+      }
+    }
+  });
+
+  it('deploys every role of main.ts with /health startup and liveness and /ready readiness on its port', () => {
+    const objects = objectsOf(plain);
+    const config = unknownKeys(envOf(objects)).config;
+    expect(deployments(objects).map(roleOf).sort()).toEqual([...ROLES].sort());
+    for (const d of deployments(objects)) {
+      const c = podSpec(d)!.containers[0]!;
+      const port = c.ports?.find((p) => p.name === c.livenessProbe?.httpGet?.port);
+      expect(port?.containerPort, roleOf(d)).toBe(rolePort(config, roleOf(d)));
+      expect(c.startupProbe?.httpGet, roleOf(d)).toEqual({ path: '/health', port: port?.name });
+      expect(c.livenessProbe?.httpGet?.path, roleOf(d)).toBe('/health');
+      expect(c.readinessProbe?.httpGet, roleOf(d)).toEqual({ path: '/ready', port: port?.name });
+    }
+  });
+
+  it('runs every container non-root on a read-only root filesystem with /tmp an emptyDir, capabilities dropped', () => {
+    for (const o of objectsOf(all).filter((o) => podSpec(o))) {
+      const spec = podSpec(o)!;
+      expect(spec.securityContext?.runAsNonRoot, o.metadata.name).toBe(true);
+      expect(spec.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+      expect(spec.serviceAccountName).toBe(FULL);
+      expect(spec.volumes?.find((v) => v.name === 'tmp')?.emptyDir).toBeDefined();
+      for (const c of spec.containers) {
+        expect(c.securityContext, o.metadata.name).toMatchObject({
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(c.volumeMounts?.find((m) => m.name === 'tmp')?.mountPath).toBe('/tmp');
+        expect(c.resources?.requests && c.resources.limits, o.metadata.name).toBeTruthy();
+      }
+    }
+  });
+
+  it('rolls the pods when the configuration or the Secret changes', async () => {
+    const checksums = (rendered: string) =>
+      deployments(objectsOf(rendered)).map((d) => d.spec?.template?.metadata?.annotations ?? {});
+    const before = checksums(plain);
+    const config = checksums(await template(['--set', 'config.LOG_LEVEL=debug']));
+    const secret = checksums(await template(['--set', 'secrets.values.ADMIN_PASSWORD=another-password']));
+    for (const [i, b] of before.entries()) {
+      expect(config[i]!['checksum/config']).not.toBe(b['checksum/config']);
+      expect(secret[i]!['checksum/secret']).not.toBe(b['checksum/secret']);
+      expect(secret[i]!['checksum/config']).toBe(b['checksum/config']);
+    }
+  });
+
+  it('migrates, seeds and registers the search attributes in hooks before install and upgrade', () => {
+    const objects = objectsOf(plain);
+    const migrate = find(objects, 'Job', `${FULL}-migrate`)!;
+    const register = find(objects, 'Job', `${FULL}-register-search-attributes`)!;
+    for (const job of [migrate, register]) {
+      expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+      // A hook runs before the release's own objects exist: it reads the hook copies, made just before it.
+      const refs = podSpec(job)!.containers[0]!.envFrom!.map(
+        (e) => e.configMapRef?.name ?? e.secretRef?.name,
+      );
+      expect(refs).toEqual([`${FULL}-hooks-config`, `${FULL}-hooks-secrets`]);
+      for (const name of refs) {
+        const copy = objects.find((o) => o.metadata.name === name)!;
+        expect(Number(copy.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(
+          Number(job.metadata.annotations?.['helm.sh/hook-weight']),
+        );
+      }
+    }
+    expect(podSpec(migrate)!.containers[0]!.args?.join(' ')).toMatch(/main\.js migrate && .*main\.js seed/);
+    expect(podSpec(register)!.containers[0]!.args).toEqual(['register-search-attributes']);
+    for (const name of SEARCH_ATTRIBUTES) expect(plain).not.toContain(name);
+  });
+
+  it('connects to a secured Temporal from values: TLS, the client certificate from a Secret, an API key', () => {
+    const objects = objectsOf(all);
+    const env = { ...envOf(objects), ADMIN_PASSWORD: 'from-the-external-secret' };
+    expect(env).toMatchObject({
+      TEMPORAL_ADDRESS: 'ordersaga.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_TLS: 'true',
+      TEMPORAL_TLS_SERVER_NAME: 'ordersaga.a1b2c.tmprl.cloud',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: '/etc/ordersaga/temporal-tls/tls.crt',
+      TEMPORAL_TLS_CLIENT_KEY_PATH: '/etc/ordersaga/temporal-tls/tls.key',
+    });
+    expect(env).not.toHaveProperty('TEMPORAL_TLS_SERVER_CA_CERT_PATH');
+    for (const o of objects.filter((o) => podSpec(o))) {
+      const spec = podSpec(o)!;
+      expect(spec.volumes?.find((v) => v.name === 'temporal-tls')?.secret?.secretName).toBe(
+        'temporal-client-tls',
+      );
+      const c = spec.containers[0]!;
+      expect(c.volumeMounts?.find((m) => m.name === 'temporal-tls')?.mountPath).toBe(
+        '/etc/ordersaga/temporal-tls',
+      );
+      expect(c.env?.find((e) => e.name === 'TEMPORAL_API_KEY')?.valueFrom?.secretKeyRef).toEqual({
+        name: 'temporal-api-key',
+        key: 'api-key',
+      });
+    }
+  });
+
+  it('scales the workers on their task queue backlog when asked, each on its own queue', () => {
+    const hpas = objectsOf(all).filter(
+      (o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.endsWith('-worker'),
+    );
+    expect(hpas).toHaveLength(5);
+    const queues = hpas
+      .map((h) => h.spec?.metrics?.[0]?.external?.metric.selector.matchLabels.task_queue)
+      .sort();
+    expect(queues).toEqual(Object.values(TASK_QUEUES).sort());
+  });
+});

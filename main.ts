@@ -7,6 +7,7 @@
  *   node main.ts worker <users|products|orders|payments|notifications>
  *   node main.ts worker bench          (npm run bench's ceiling workflow and no-op activities)
  *   node main.ts migrate | seed | register-search-attributes
+ *   node main.ts codec-server   (decodes encrypted payloads for the Web UI and the CLI; lib/codec.ts)
  */
 import { SERVICES, type ServiceName } from './contracts/index.js';
 import { ConfigError, loadConfig, workerMetricsPort, type Config } from './lib/config.js';
@@ -41,7 +42,7 @@ const TASKS: Record<string, (config: Config) => Promise<void>> = {
     ),
 };
 
-const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway'].join('|')}> | worker <${[...SERVICES, 'bench'].join('|')}> | ${Object.keys(TASKS).join(' | ')}`;
+const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway'].join('|')}> | worker <${[...SERVICES, 'bench'].join('|')}> | codec-server | ${Object.keys(TASKS).join(' | ')}`;
 
 const isKey = <T extends object>(o: T, k: string | undefined): k is Extract<keyof T, string> =>
   k !== undefined && Object.hasOwn(o, k);
@@ -67,11 +68,17 @@ async function main([command, name]: string[]): Promise<void> {
           port: name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name],
           load: APIS[name],
         }
-      : command === 'worker' && isKey(WORKERS, name)
-        ? { processName: `${name}-worker`, port: workerMetricsPort(config, name), load: WORKERS[name] }
-        : command === 'worker' && name === 'bench'
-          ? { processName: 'bench-worker', port: config.WORKER_METRICS_PORT_BASE + 6, load: BENCH_WORKER }
-          : null;
+      : command === 'codec-server'
+        ? {
+            processName: 'codec-server',
+            port: config.CODEC_SERVER_PORT,
+            load: async () => (await import('./api/codec/index.js')).codecService,
+          }
+        : command === 'worker' && isKey(WORKERS, name)
+          ? { processName: `${name}-worker`, port: workerMetricsPort(config, name), load: WORKERS[name] }
+          : command === 'worker' && name === 'bench'
+            ? { processName: 'bench-worker', port: config.WORKER_METRICS_PORT_BASE + 6, load: BENCH_WORKER }
+            : null;
   if (chosen) {
     const logger = createLogger(chosen.processName, config.LOG_LEVEL);
     return await runRole({

@@ -9,7 +9,8 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { ORDER_EVENTS_CHANNEL } from '../db/orders/order-events.js';
 import * as schema from '../db/orders/schema.js';
 import type { Logger } from '../lib/logger.js';
-import type { OrderUpdate } from '../contracts/index.js';
+import type { SagaMetrics } from '../lib/saga-metrics.js';
+import { TERMINAL_STATUSES, type OrderUpdate } from '../contracts/index.js';
 import type { EventPublisher } from '../lib/events/publisher.js';
 import { activityLog, publishFact } from './context.js';
 
@@ -17,12 +18,15 @@ interface Deps {
   db: NodePgDatabase<typeof schema>;
   logger: Logger;
   events: EventPublisher;
+  metrics: SagaMetrics;
 }
 
-export function createOrderActivities({ db, logger, events }: Deps) {
+export function createOrderActivities({ db, logger, events, metrics }: Deps) {
   return {
     async updateOrder(input: OrderUpdate): Promise<void> {
       const log = activityLog(logger, input);
+      /** What this write changed, counted once it has committed (a retried write changes nothing). */
+      const counted: (() => void)[] = [];
       const row = await db.transaction(async (tx) => {
         const [row] = await tx
           .select({ paymentId: schema.orders.paymentId, failureReason: schema.orders.failureReason })
@@ -32,29 +36,67 @@ export function createOrderActivities({ db, logger, events }: Deps) {
         if (!row)
           throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'ORDER_NOT_FOUND');
         if (input.step) {
-          await tx
+          const step = input.step;
+          const inserted = await tx
             .insert(schema.orderSteps)
             .values({
               orderId: input.orderId,
-              name: input.step.name,
-              status: input.step.status,
-              reason: input.step.reason ?? null,
-              at: new Date(input.step.at),
+              name: step.name,
+              status: step.status,
+              reason: step.reason ?? null,
+              at: new Date(step.at),
             })
-            .onConflictDoNothing();
+            .onConflictDoNothing()
+            .returning({ id: schema.orderSteps.id });
+          if (inserted.length > 0 && step.status === 'COMPENSATED')
+            counted.push(() => metrics.compensations.inc({ step: step.name, outcome: 'compensated' }));
+          if (inserted.length > 0 && step.name === 'AWAIT_APPROVAL' && step.status !== 'COMPENSATED') {
+            // The wait began when the reservation was recorded (the saga asks for approval right after).
+            const [reserved] = await tx
+              .select({ at: schema.orderSteps.at })
+              .from(schema.orderSteps)
+              .where(
+                and(
+                  eq(schema.orderSteps.orderId, input.orderId),
+                  eq(schema.orderSteps.name, 'RESERVE_INVENTORY'),
+                  eq(schema.orderSteps.status, 'COMPLETED'),
+                ),
+              );
+            if (reserved) {
+              const seconds = (new Date(step.at).getTime() - reserved.at.getTime()) / 1000;
+              const outcome = step.status === 'COMPLETED' ? 'approved' : 'not_approved';
+              counted.push(() => metrics.approvalWait.observe({ outcome }, Math.max(0, seconds)));
+            }
+          }
         }
         const set: Partial<typeof schema.orders.$inferInsert> = {};
         if (input.status !== undefined) set.status = input.status;
         if (input.failureReason !== undefined) set.failureReason = input.failureReason;
         if (input.paymentId !== undefined) set.paymentId = input.paymentId;
-        await tx
+        if (input.decidedBy !== undefined) set.decidedBy = input.decidedBy;
+        if (input.decisionReason !== undefined) set.decisionReason = input.decisionReason;
+        const [updated] = await tx
           .update(schema.orders)
           .set({ ...set, updatedAt: sql`now()`, version: input.seq })
-          .where(and(eq(schema.orders.id, input.orderId), lt(schema.orders.version, input.seq)));
+          .where(and(eq(schema.orders.id, input.orderId), lt(schema.orders.version, input.seq)))
+          .returning({ createdAt: schema.orders.createdAt, failureReason: schema.orders.failureReason });
+        const status = input.status;
+        if (updated && status && TERMINAL_STATUSES.includes(status)) {
+          const seconds = (Date.now() - updated.createdAt.getTime()) / 1000;
+          counted.push(() => {
+            metrics.ordersFinished.inc({ status, failure_reason: updated.failureReason ?? '' });
+            metrics.sagaDuration.observe({ status }, seconds);
+          });
+        }
+        if (updated && status === 'COMPENSATION_FAILED') {
+          for (const step of input.failedCompensations ?? [])
+            counted.push(() => metrics.compensations.inc({ step, outcome: 'failed' }));
+        }
         // Live streams of this order (GET /orders/{id}/events) re-read it; sent when the write commits.
         await tx.execute(sql`select pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`);
         return row;
       });
+      for (const count of counted) count();
       // The order's end is a fact of the order service (a retried write publishes the same event again).
       if (input.status === 'COMPLETED') {
         const paymentId = input.paymentId ?? row.paymentId;

@@ -10,6 +10,7 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { ChargeInput, PaymentResult, PaymentStatus, RefundInput } from '../contracts/index.js';
 import * as schema from '../db/payments/schema.js';
 import type { Logger } from '../lib/logger.js';
+import type { SagaMetrics } from '../lib/saga-metrics.js';
 import type { EventPublisher } from '../lib/events/publisher.js';
 import { processorAnswer } from './card-processor.js';
 import { activityLog, publishFact } from './context.js';
@@ -20,6 +21,7 @@ interface Deps {
   db: NodePgDatabase<typeof schema>;
   logger: Logger;
   slowDelayMs: number;
+  metrics: SagaMetrics;
   events: EventPublisher;
 }
 
@@ -36,7 +38,7 @@ const newRow = (input: RefundInput, status: PaymentStatus, attempts: number, dec
   attempts,
 });
 
-export function createPaymentActivities({ db, logger, slowDelayMs, events }: Deps) {
+export function createPaymentActivities({ db, logger, slowDelayMs, metrics, events }: Deps) {
   const moneyOf = (row: typeof payments.$inferSelect) => ({
     paymentId: row.id,
     orderId: row.orderId,
@@ -112,6 +114,8 @@ export function createPaymentActivities({ db, logger, slowDelayMs, events }: Dep
         // A compensation voided it while this attempt was in flight: the order is being undone.
         throw ApplicationFailure.nonRetryable(`payment is ${final.status}`, 'PAYMENT_VOIDED');
       }
+      // Counted by the attempt whose update captured it (a retry that finds it CAPTURED returned above).
+      if (captured) metrics.moneyCaptured.inc({ currency: final.currency }, final.amountCents);
       log.info({ paymentId: final.id, amountCents: final.amountCents }, 'payment captured');
       await publishFact(events, 'payment.captured', moneyOf(final));
       return { paymentId: final.id, status: final.status };
@@ -137,6 +141,8 @@ export function createPaymentActivities({ db, logger, slowDelayMs, events }: Dep
         .returning();
       const final = row ?? (await db.select().from(payments).where(eq(payments.orderId, input.orderId)))[0];
       if (!final) throw new Error(`no payment row for order ${input.orderId}`);
+      // `row` is the row this call changed: REFUNDED only by the call that refunded the capture.
+      if (row?.status === 'REFUNDED') metrics.moneyRefunded.inc({ currency: row.currency }, row.amountCents);
       log.info({ paymentId: final.id, status: final.status }, 'payment compensated');
       // Money went back only when a capture was refunded (a void or a blocked late charge moved none).
       if (final.status === 'REFUNDED') await publishFact(events, 'payment.refunded', moneyOf(final));

@@ -32,6 +32,9 @@ export type SagaStep = (typeof SAGA_STEPS)[number];
 export const STEP_STATUSES = ['COMPLETED', 'FAILED', 'COMPENSATED', 'COMPENSATION_FAILED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
+/** Minor units as an operator reads them: `1234.50 USD`. */
+export const formatMoney = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency}`;
+
 export interface OrderItem {
   productId: string;
   quantity: number;
@@ -69,10 +72,17 @@ export interface OrderState {
   compensationError: string | null;
   /** The reason given with the cancel, approval or rejection that decided the order (absent: none given). */
   decisionReason?: string | null;
+  /**
+   * Who decided it: `admin:<userId>` or `customer:<userId>` through REST, what an operator passed as
+   * `decidedBy` (else `signal cancelOrder`, `update approve`, ...), or `approval timeout`. Absent in old runs.
+   */
+  decidedBy?: string | null;
 }
 
 export interface DecisionInput {
   reason?: string;
+  /** Who asks (REST sets it from the token; an operator may name themselves); at most 200 characters. */
+  decidedBy?: string;
 }
 
 /** Input of `updateOrder`: the saga writes the order's status and steps into the order service's table. */
@@ -84,4 +94,9 @@ export interface OrderUpdate extends Traced {
   status?: OrderStatus;
   failureReason?: FailureReason | null;
   paymentId?: string | null;
+  /** Who decided the order (cancel, approval, rejection, timeout) and the reason they gave. */
+  decidedBy?: string | null;
+  decisionReason?: string | null;
+  /** With status COMPENSATION_FAILED: the steps whose compensation failed (the business metrics count them). */
+  failedCompensations?: SagaStep[];
 }

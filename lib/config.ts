@@ -17,6 +17,25 @@ export function parseDuration(value: string): number {
   return Number(match[1]) * unit;
 }
 
+export interface CodecKey {
+  id: string;
+  key: Buffer;
+}
+
+/** PAYLOAD_CODEC_KEYS: `id:base64,id2:base64`, each key 32 bytes; the first encrypts, all decrypt. */
+export function parseCodecKeys(value: string): CodecKey[] {
+  const keys = value.split(',').map((entry) => {
+    const [id, material, ...rest] = entry.trim().split(':');
+    if (!id || material === undefined || rest.length > 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id))
+      throw new Error('each key is <id>:<base64 of 32 bytes>, its id made of letters, digits, . _ -');
+    if (!/^[A-Za-z0-9+/]{43}=$/.test(material))
+      throw new Error(`key ${id} is not the base64 of 32 bytes (\`openssl rand -base64 32\` makes one)`);
+    return { id, key: Buffer.from(material, 'base64') };
+  });
+  if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new Error('key ids must be unique');
+  return keys;
+}
+
 const duration = z
   .string()
   .regex(durationPattern, 'a duration such as 30s, 15m or 24h')
@@ -71,6 +90,27 @@ const schema = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** A Temporal Cloud API key, sent as a bearer token on every call (it needs TLS, which it turns on). */
   TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** Payload encryption (lib/codec.ts): off when unset. Secret: pass it from a secret store, never a file in git. */
+  PAYLOAD_CODEC_KEYS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseCodecKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** The codec endpoint (`node main.ts codec-server`) for the Web UI and `temporal --codec-endpoint`. */
+  CODEC_SERVER_PORT: port.default(8089),
+  /** `token`: a bearer JWT with orders:read:any is needed to decode; `none` for a Web UI without login. */
+  CODEC_SERVER_AUTH: z.enum(['token', 'none']).default('token'),
+  /** Origins allowed to call the codec endpoint from a browser (comma-separated); default TEMPORAL_UI_URL's. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()))
+    .optional(),
 
   JWT_ISSUER: z.string().min(1).default('ordersaga-users'),
   JWT_AUDIENCE: z.string().min(1).default('ordersaga-api'),

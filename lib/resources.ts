@@ -3,6 +3,7 @@
  * graceful shutdown. Services and workers open the same ones the same way.
  */
 import { Connection, Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import pg from 'pg';
@@ -58,9 +59,11 @@ export function redis(url: string): Resource<Redis> {
 export async function temporal(
   options: TemporalConnectionOptions,
   namespace: string,
+  dataConverter?: DataConverter,
 ): Promise<Resource<Client>> {
   const connection = Connection.lazy({ ...options, connectTimeout: '5s' });
-  const client = new Client({ connection, namespace });
+  // The payload codec (lib/codec.ts), when configured: what this client sends is encrypted.
+  const client = new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
   return {
     client,
     readiness: {

@@ -37,6 +37,8 @@ export interface RoleParts {
   readiness?: ReadinessCheck[];
   /** An API's routes, mounted beside /health, /ready and /metrics. */
   routes?: OpenAPIHono<AppEnv>;
+  /** More Prometheus text for /metrics, from outside the registry (the Temporal SDK's exporter). */
+  metrics?: () => Promise<string>;
   /** A task that runs as long as the process (a Temporal worker): its failure ends the process. */
   task?: Task;
 }
@@ -67,6 +69,7 @@ export async function runRole(opts: {
     name,
     logger,
     registry,
+    ...(parts.metrics ? { moreMetrics: parts.metrics } : {}),
     readiness: [
       {
         name: 'process',

@@ -52,7 +52,15 @@ export interface Stoppable {
 
 export interface Stack {
   config: Config;
-  urls: { gateway: string; docs: string; temporalUi: string | null; temporalAddress: string; mongo: string };
+  urls: {
+    gateway: string;
+    docs: string;
+    temporalUi: string | null;
+    temporalAddress: string;
+    mongo: string;
+    /** The codec endpoint, run when payloads are encrypted (PAYLOAD_CODEC_KEYS). */
+    codec: string | null;
+  };
   temporalCli: string;
   processes: Supervised[];
   /** Each service process's current pid, in `<name>.pid`. */
@@ -177,6 +185,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ]);
 
     checkpoint();
+    // Encrypted payloads (PAYLOAD_CODEC_KEYS): the codec endpoint runs too, and the Web UI calls it.
+    const preConfig = loadConfig(opts.env);
+    const codecUrl = preConfig.PAYLOAD_CODEC_KEYS ? `http://127.0.0.1:${preConfig.CODEC_SERVER_PORT}` : null;
     let temporalAddress: string;
     let temporalUi: string | null = null;
     if ('external' in opts.temporal) {
@@ -211,6 +222,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       for (const [k, v] of Object.entries(settings.dynamicConfig))
         args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
       for (const [k, v] of Object.entries(searchAttributes())) args.push('--search-attribute', `${k}=${v}`);
+      if (codecUrl) args.push('--ui-codec-endpoint', codecUrl);
       // setpriv (util-linux) asks the kernel to stop the dev server if this process dies without stopping it.
       const [cmd, cmdArgs] = existsSync('/usr/bin/setpriv')
         ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', '--', temporalCli, ...args]]
@@ -321,6 +333,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const api = track(node(`${service}-api`, ['api', service]), processes);
       readyChecks.push([`${service} service`, `${config.serviceUrls[service]}/ready`, api]);
     }
+    if (codecUrl) {
+      const codec = track(node('codec-server', ['codec-server']), processes);
+      readyChecks.push(['codec endpoint', `${codecUrl}/ready`, codec]);
+    }
     const gateway = track(node('gateway', ['api', 'gateway']), processes);
     const gatewayUrl = `http://127.0.0.1:${config.GATEWAY_PORT}`;
     readyChecks.push(['gateway', `${gatewayUrl}/ready`, gateway]);
@@ -340,7 +356,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     return {
       config,
-      urls: { gateway: gatewayUrl, docs: `${gatewayUrl}/docs`, temporalUi, temporalAddress, mongo: mongoUrl },
+      urls: {
+        gateway: gatewayUrl,
+        docs: `${gatewayUrl}/docs`,
+        temporalUi,
+        temporalAddress,
+        mongo: mongoUrl,
+        codec: codecUrl,
+      },
       temporalCli,
       processes,
       pidsDir,

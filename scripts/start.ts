@@ -74,8 +74,10 @@ async function main() {
     API docs         ${urls.docs}   (OpenAPI: ${urls.gateway}/openapi.json)
     Temporal Web UI  ${urls.temporalUi ?? `(external Temporal at ${urls.temporalAddress})`}
     Admin            ${stack.config.ADMIN_EMAIL} / (ADMIN_PASSWORD)
+    Temporal CLI     npm run temporal -- workflow list --query "OrderStatus='COMPENSATION_FAILED'"
+    Payloads         ${urls.codec ? `encrypted; codec endpoint ${urls.codec} (the Web UI and npm run temporal use it)` : 'in clear (set PAYLOAD_CODEC_KEYS to encrypt them)'}
 
-  Find an order:  temporal workflow list --address ${urls.temporalAddress} --query "OrderId='<id>'"
+  Find an order:  npm run temporal -- workflow list --query "OrderId='<id>'"   (runbook: README, "Operating orders")
   Ctrl-C stops everything.
 `);
 }

@@ -131,6 +131,50 @@ export async function ensureTemporalCli(say: (msg: string) => void): Promise<str
   );
 }
 
+/** Debian's prometheus package (bookworm), for its `promtool`: checks the alert rules. */
+export const PROMETHEUS_DEB_VERSION = '2.42.0+ds-5+deb12u1';
+
+/**
+ * `promtool` (checks the Prometheus alert rules): PROMTOOL_PATH, else the cache, else taken out of Debian's
+ * `prometheus` package (`apt-get download` of the pinned version, `dpkg-deb -x`; nothing is installed).
+ */
+export async function ensurePromtool(say: (msg: string) => void): Promise<string> {
+  const given = process.env.PROMTOOL_PATH;
+  if (given) {
+    if (!isExecutable(given))
+      throw new MissingComponentError(`PROMTOOL_PATH=${given} is not an executable file`);
+    return given;
+  }
+  const dir = join(cacheDir(), `promtool-${PROMETHEUS_DEB_VERSION.replace(/[^A-Za-z0-9.-]/g, '_')}`);
+  const cached = join(dir, 'promtool');
+  if (isExecutable(cached)) return cached;
+  const apt = which('apt-get');
+  const dpkg = which('dpkg-deb');
+  if (!apt || !dpkg) {
+    throw new MissingComponentError(
+      "promtool is not cached and this machine has no apt-get/dpkg-deb to take it from Debian's prometheus package: set PROMTOOL_PATH to a promtool binary",
+    );
+  }
+  say(`fetching promtool from Debian's prometheus ${PROMETHEUS_DEB_VERSION} into ${dir}…`);
+  return await buildInto(dir, 'promtool', async (out) => {
+    const work = mkdtempSync(join(cacheDir(), '.deb-'));
+    try {
+      await run(
+        apt,
+        ['download', `prometheus=${PROMETHEUS_DEB_VERSION}`],
+        { cwd: work },
+        'apt-get download prometheus',
+      );
+      const deb = readdirSync(work).find((f) => f.startsWith('prometheus_') && f.endsWith('.deb'));
+      if (!deb) throw new MissingComponentError('apt-get download left no prometheus .deb');
+      await run(dpkg, ['-x', join(work, deb), join(work, 'root')], {}, 'dpkg-deb -x');
+      renameSync(join(work, 'root', 'usr', 'bin', 'promtool'), join(out, 'promtool'));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}
+
 const FERRETDB_SOURCE = fileURLToPath(new URL('../tools/ferretdb/', import.meta.url));
 
 /** Our FerretDB wrapper; the cache key includes its source, so an edit rebuilds it. */

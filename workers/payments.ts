@@ -5,13 +5,14 @@ import { openEventPublisher } from '../lib/events/publisher.js';
 import { postgres } from '../lib/resources.js';
 import { workerRole } from './run.js';
 
-export const paymentsWorker = workerRole('payments', async ({ config, logger, registry }) => {
+export const paymentsWorker = workerRole('payments', async ({ config, logger, registry, metrics }) => {
   const pg = postgres('payments-worker', config.DATABASE_URL_PAYMENTS);
   const events = openEventPublisher(config, registry);
   const activities = createPaymentActivities({
     db: createDb(pg.client, schema),
     logger,
     slowDelayMs: config.PAYMENT_SLOW_DELAY,
+    metrics,
     events: events.publisher,
   });
   return { activities, resources: [pg, events.resource] };

@@ -1,18 +1,23 @@
 /**
  * One service's Temporal worker on its task queue, with that service's activities built from its own
- * database; the process runner adds /health, /ready and /metrics and stops it in order.
+ * database; the process runner adds /health, /ready and /metrics and stops it in order. Its /metrics holds
+ * the process's own metrics (`ordersaga_*`, Node's) and the Temporal SDK's (`temporal_*`: task latencies,
+ * schedule-to-start, slots, pollers, sticky cache), which the SDK's Runtime serves on a loopback port.
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { TASK_QUEUES, type ServiceName } from '../contracts/index.js';
+import { dataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Resource } from '../lib/resources.js';
 import { temporalConnectionOptions } from '../lib/temporal-connection.js';
-import type { Role, RoleContext, RoleParts } from '../lib/runner.js';
+import type { Role } from '../lib/runner.js';
+import { createSagaMetrics, type SagaMetrics } from '../lib/saga-metrics.js';
 
 export interface WorkerParts {
   activities: object;
@@ -24,10 +29,26 @@ export type WorkerSetup = (deps: {
   config: Config;
   logger: Logger;
   registry: Registry;
+  metrics: SagaMetrics;
 }) => Promise<WorkerParts>;
 
-/** Routes the Temporal SDK's own log lines into pino. */
-export function installRuntime(logger: Logger): void {
+/** A free loopback port for the SDK's metrics exporter (only this process reads it). */
+export async function loopbackPort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Routes the Temporal SDK's own log lines into pino, and has it export its metrics (Prometheus text, with
+ * seconds and `_total` suffixes) on `sdkMetricsAddress`, labelled with this process like ours.
+ */
+export function installRuntime(logger: Logger, sdkMetricsAddress: string, processName: string): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   const log = (level: string, message: string, meta?: Record<string, unknown>) => {
     const fn =
@@ -38,6 +59,18 @@ export function installRuntime(logger: Logger): void {
   Runtime.install({
     // The process runner owns SIGINT and SIGTERM and stops the worker in its own order.
     shutdownSignals: [],
+    telemetryOptions: {
+      metrics: {
+        prometheus: {
+          bindAddress: sdkMetricsAddress,
+          useSecondsForDurations: true,
+          unitSuffix: true,
+          countersTotalSuffix: true,
+        },
+        globalTags: { process: processName },
+        attachServiceName: false,
+      },
+    },
     logger: {
       log,
       trace: (m, meta) => log('TRACE', m, meta),
@@ -62,89 +95,72 @@ export function workflowSource(
     : { workflowsPath: fileURLToPath(workflowsPath) };
 }
 
-/** One Worker of a worker process: its task queue, its activities and, for `orders`, the workflows. */
-export interface WorkerSpec {
-  taskQueue: string;
-  activities: object;
-  workflows?: ReturnType<typeof workflowSource>;
+/** A worker process's role for the runner: the worker on its task queue, its connections, its metrics. */
+export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
+  return async ({ config, logger, registry }) => {
+    const sdkMetrics = `127.0.0.1:${await loopbackPort()}`;
+    installRuntime(logger, sdkMetrics, `${service}-worker`);
+    const parts = await setup({ config, logger, registry, metrics: createSagaMetrics(registry) });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+    const temporal: Resource<NativeConnection> = {
+      client: connection,
+      readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
+      close: () => connection.close(),
+    };
+    const codec = dataConverter(config.PAYLOAD_CODEC_KEYS);
+    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : {};
+    const worker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: TASK_QUEUES[service],
+      activities: parts.activities,
+      ...workflows,
+      interceptors: { activity: [activityMetrics(registry)] },
+      // The payload codec (lib/codec.ts), when configured: histories hold only ciphertext.
+      ...(codec ? { dataConverter: codec } : {}),
+      shutdownGraceTime: '10s',
+    });
+    const done = worker.run();
+    logger.info(
+      {
+        taskQueue: TASK_QUEUES[service],
+        workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : Boolean(parts.workflowsPath),
+      },
+      'worker polling',
+    );
+    return {
+      // The connection closes after the worker has stopped (the runner closes resources last).
+      resources: [...parts.resources, temporal],
+      metrics: async () => {
+        const res = await fetch(`http://${sdkMetrics}/metrics`, { signal: AbortSignal.timeout(2000) });
+        if (!res.ok) throw new Error(`the SDK's metrics exporter answered ${res.status}`);
+        return await res.text();
+      },
+      task: {
+        done,
+        stop: async () => {
+          worker.shutdown();
+          await done.catch(() => {});
+        },
+      },
+    };
+  };
 }
 
 /**
- * Workers on one connection, run until the runner stops them: a service's worker process has one, the
- * bench role one per bench queue. The connection closes after the workers have stopped (the runner closes
- * resources last).
+ * Activity executions and durations by type and outcome, as this worker ran them (each attempt), on the
+ * process's registry. The SDK's own view of activities is its `temporal_activity_*` metrics.
  */
-export async function runWorkers(
-  { config, logger, registry }: RoleContext,
-  specs: WorkerSpec[],
-  resources: Resource<unknown>[],
-): Promise<RoleParts> {
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const temporal: Resource<NativeConnection> = {
-    client: connection,
-    readiness: { name: 'temporal', check: () => connection.workflowService.getSystemInfo({}) },
-    close: () => connection.close(),
-  };
-  const interceptors = { activity: [activityMetrics(registry)] };
-  const workers = await Promise.all(
-    specs.map((spec) =>
-      Worker.create({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: spec.taskQueue,
-        activities: spec.activities,
-        ...(spec.workflows ?? {}),
-        interceptors,
-        shutdownGraceTime: '10s',
-      }),
-    ),
-  );
-  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
-  for (const spec of specs)
-    logger.info({ taskQueue: spec.taskQueue, workflows: Boolean(spec.workflows) }, 'worker polling');
-  return {
-    resources: [...resources, temporal],
-    task: {
-      done,
-      stop: async () => {
-        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-        await done.catch(() => {});
-      },
-    },
-  };
-}
-
-/** A worker process's role for the runner: the worker on its task queue, its connections, its metrics. */
-export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
-  return async (ctx) => {
-    installRuntime(ctx.logger);
-    const parts = await setup({ config: ctx.config, logger: ctx.logger, registry: ctx.registry });
-    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : undefined;
-    return await runWorkers(
-      ctx,
-      [
-        {
-          taskQueue: TASK_QUEUES[service],
-          activities: parts.activities,
-          ...(workflows ? { workflows } : {}),
-        },
-      ],
-      parts.resources,
-    );
-  };
-}
-
-/** Activity executions and durations by type and outcome, on the process's registry. */
 function activityMetrics(registry: Registry) {
   const executions = new Counter({
-    name: 'temporal_activity_executions_total',
-    help: 'Activity executions by type and outcome',
+    name: 'ordersaga_activity_executions_total',
+    help: 'Activity attempts this worker ran, by activity type and outcome (completed, failed)',
     labelNames: ['activity', 'outcome'] as const,
     registers: [registry],
   });
   const durations = new Histogram({
-    name: 'temporal_activity_duration_seconds',
-    help: 'Activity execution time by type',
+    name: 'ordersaga_activity_duration_seconds',
+    help: 'Time this worker spent in each activity attempt, by activity type',
     labelNames: ['activity'] as const,
     registers: [registry],
   });

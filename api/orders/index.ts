@@ -2,19 +2,26 @@ import { listenOrderEvents } from '../../db/orders/order-events.js';
 import { createOrders } from '../../db/orders/orders.js';
 import * as schema from '../../db/orders/schema.js';
 import { createDb } from '../../db/postgres.js';
+import { dataConverter } from '../../lib/codec.js';
 import { remoteVerifier } from '../../lib/http/auth.js';
 import { publishOutbox } from '../../db/outbox.js';
 import { postgres, temporal } from '../../lib/resources.js';
 import { combineTasks, type Role } from '../../lib/runner.js';
+import { registerOpenOrderMetrics } from './metrics.js';
 import { temporalConnectionOptions } from '../../lib/temporal-connection.js';
 import { createOrdersApp } from './orders.app.js';
 import { startReconciler } from './reconciler.js';
 
 export const ordersService: Role = async ({ config, logger, registry }) => {
   const pg = postgres('orders-api', config.DATABASE_URL_ORDERS);
-  const t = await temporal(temporalConnectionOptions(config), config.TEMPORAL_NAMESPACE);
+  const t = await temporal(
+    temporalConnectionOptions(config),
+    config.TEMPORAL_NAMESPACE,
+    dataConverter(config.PAYLOAD_CODEC_KEYS),
+  );
   const db = createDb(pg.client, schema);
   const orders = createOrders(db);
+  registerOpenOrderMetrics(registry, orders);
   const events = listenOrderEvents(config.DATABASE_URL_ORDERS, logger.child({ component: 'order-events' }));
   const routes = createOrdersApp({
     orders,

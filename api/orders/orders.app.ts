@@ -7,6 +7,7 @@ import {
   cancelOrderUpdate,
   rejectOrderUpdate,
   TERMINAL_STATUSES,
+  type DecisionInput,
 } from '../../contracts/index.js';
 import type { OrderEvents } from '../../db/orders/order-events.js';
 import type { Orders } from '../../db/orders/orders.js';
@@ -30,6 +31,14 @@ export interface OrdersDeps {
 }
 
 const MAX_STREAMS_PER_USER = 5;
+
+/** A REST decision's input: the reason from the body, who decided from the token. */
+function decisionInput(
+  { role, userId }: { role: string; userId: string },
+  body: { reason?: string | undefined } | undefined,
+): DecisionInput {
+  return { ...(body?.reason ? { reason: body.reason } : {}), decidedBy: `${role}:${userId}` };
+}
 
 export function createOrdersApp({ orders, temporal, config, verify, events }: OrdersDeps) {
   const app = createServiceRouter(verify);
@@ -154,11 +163,11 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
       throw new AppError('ORDER_NOT_CANCELLABLE', `the order is ${row.status}`);
     }
     // The saga decides (its update validator refuses once payment is captured or undoing has begun).
-    const body = c.req.valid('json') ?? {};
-    const input = body.reason ? { reason: body.reason } : {};
+    const input = decisionInput(c.get('principal'), c.req.valid('json'));
     await updateSaga(temporal, row.id, cancelOrderUpdate, input, 'ORDER_NOT_CANCELLABLE');
-    c.get('log').info({ orderId: row.id }, 'cancel accepted');
-    return ok(c, await orders.view(row), 202);
+    c.get('log').info({ orderId: row.id, decidedBy: input.decidedBy }, 'cancel accepted');
+    // The update answers once the saga has recorded the cancel: the row shows it.
+    return ok(c, await orders.view(await orders.row(row.id)), 202);
   });
 
   for (const [route, update] of [
@@ -170,11 +179,13 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
       if (row.status !== 'AWAITING_APPROVAL') {
         throw new AppError('ORDER_NOT_AWAITING_APPROVAL', `order is ${row.status}, not AWAITING_APPROVAL`);
       }
-      const body = c.req.valid('json') ?? {};
-      const input = body.reason ? { reason: body.reason } : {};
+      const input = decisionInput(c.get('principal'), c.req.valid('json'));
       await updateSaga(temporal, row.id, update, input, 'ORDER_NOT_AWAITING_APPROVAL');
-      c.get('log').info({ orderId: row.id, decision: update.name, reason: body.reason }, 'approval decision');
-      return ok(c, await orders.view(row), 202);
+      c.get('log').info(
+        { orderId: row.id, decision: update.name, reason: input.reason, decidedBy: input.decidedBy },
+        'approval decision',
+      );
+      return ok(c, await orders.view(await orders.row(row.id)), 202);
     });
   }
 

@@ -18,6 +18,11 @@ export const Order = z
     note: z.string().nullable(),
     failureReason: z.enum(FAILURE_REASONS).nullable(),
     paymentId: z.string().nullable(),
+    decidedBy: z.string().nullable().openapi({
+      description:
+        'who cancelled, approved or rejected the order (`customer:<id>`, `admin:<id>`, an operator, `approval timeout`)',
+    }),
+    decisionReason: z.string().nullable().openapi({ description: 'the reason given with that decision' }),
     steps: z.array(
       z.object({
         name: z.enum(SAGA_STEPS),

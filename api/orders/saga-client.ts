@@ -10,6 +10,7 @@ import { AppError, type ErrorCode } from '../../lib/errors.js';
 import {
   ORDER_SAGA_WORKFLOW,
   orderWorkflowId,
+  formatMoney,
   SA,
   TASK_QUEUES,
   type DecisionInput,
@@ -27,6 +28,38 @@ function unavailable(err: unknown): never {
   throw new AppError('SERVICE_UNAVAILABLE', `Temporal is unavailable: ${(err as Error).message}`);
 }
 
+/** The Web UI's and `temporal workflow describe`'s one line for the order (at most 200 bytes). */
+export function sagaSummary(input: OrderSagaInput): string {
+  const units = input.items.reduce((n, i) => n + i.quantity, 0);
+  const line = `Order ${input.orderId} · ${formatMoney(input.totalCents, input.currency)} · ${units} item${units === 1 ? '' : 's'} · customer ${input.userId}`;
+  return truncateBytes(line, 200);
+}
+
+/** The order as it was placed, in Temporal markdown; never the card token. */
+export function sagaDetails(input: OrderSagaInput): string {
+  const items = input.items.map(
+    (i) => `- ${i.productId} × ${i.quantity} at ${formatMoney(i.unitPriceCents, input.currency)}`,
+  );
+  const approval =
+    input.totalCents >= input.approvalThresholdCents
+      ? `needs approval (threshold ${formatMoney(input.approvalThresholdCents, input.currency)})`
+      : 'no approval needed';
+  return [
+    `**Order** ${input.orderId} · customer ${input.userId}`,
+    `**Total** ${formatMoney(input.totalCents, input.currency)} · ${approval}`,
+    `**Items**\n${items.join('\n')}`,
+    `**Payment** ${input.payment.method}`,
+    `**REST** \`GET /api/v1/orders/${input.orderId}\` · request ${input.requestId}`,
+  ].join('\n\n');
+}
+
+function truncateBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text;
+  let cut = text;
+  while (Buffer.byteLength(`${cut}…`) > max) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
 /**
  * Starts the saga for an order, or finds it already started: a running one is reused, a closed one is
  * never started again. Safe to call from every request that returns the order.
@@ -40,6 +73,8 @@ export async function ensureSagaStarted(client: Client, input: OrderSagaInput): 
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: sagaSummary(input),
+        staticDetails: sagaDetails(input),
         typedSearchAttributes: [
           { key: SA.OrderId, value: input.orderId },
           { key: SA.CustomerId, value: input.userId },

@@ -2,7 +2,7 @@
  * The order service's data operations: orders as callers see them (with their steps), the lists, and the
  * row writes that placing an order makes. The saga's own writes are the `updateOrder` activity's.
  */
-import { and, asc, count, desc, eq, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, min, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { OrderStatus } from '../../contracts/index.js';
 import { notFound } from '../../lib/errors.js';
@@ -25,6 +25,8 @@ export const toOrder = (o: OrderRow, steps: StepRow[]) => ({
   note: o.note,
   failureReason: o.failureReason,
   paymentId: o.paymentId,
+  decidedBy: o.decidedBy,
+  decisionReason: o.decisionReason,
   steps: steps.map((s) => ({
     name: s.name,
     status: s.status,
@@ -96,6 +98,15 @@ export function createOrders(db: OrdersDb) {
           ),
         async () => (await db.select({ n: count() }).from(schema.orders).where(where))[0]?.n ?? 0,
       );
+    },
+
+    /** How many orders are in each status that is not final, and since when the oldest is (metrics). */
+    async openCounts(statuses: readonly OrderStatus[]) {
+      return await db
+        .select({ status: schema.orders.status, n: count(), oldest: min(schema.orders.createdAt) })
+        .from(schema.orders)
+        .where(inArray(schema.orders.status, [...statuses]))
+        .groupBy(schema.orders.status);
     },
 
     /** The order a user placed with this Idempotency-Key, if any. */

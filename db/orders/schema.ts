@@ -33,6 +33,9 @@ export const orders = pgTable(
     note: text('note'),
     failureReason: text('failure_reason', { enum: FAILURE_REASONS }),
     paymentId: text('payment_id'),
+    /** Who decided the order (cancel, approval, rejection, timeout) and the reason they gave, if any. */
+    decidedBy: text('decided_by'),
+    decisionReason: text('decision_reason'),
     workflowId: text('workflow_id').notNull().unique(),
     idempotencyKey: text('idempotency_key'),
     /** sha-256 of the canonical request body, to tell a replay from a reuse of the key. */

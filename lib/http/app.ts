@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { createMiddleware } from 'hono/factory';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -36,6 +36,8 @@ export interface AppOptions {
   readiness: ReadinessCheck[];
   /** The process's registry, when it registers metrics of its own; else a new one. */
   registry?: Registry;
+  /** Prometheus text from elsewhere (a worker's Temporal SDK exporter), served after the registry's. */
+  moreMetrics?: () => Promise<string>;
 }
 
 export function createMetricsRegistry(name: string): Registry {
@@ -54,7 +56,13 @@ export function validationDetails(issues: readonly z.core.$ZodIssue[], where: st
   }));
 }
 
-export function createApp({ name, logger, readiness, registry = createMetricsRegistry(name) }: AppOptions) {
+export function createApp({
+  name,
+  logger,
+  readiness,
+  registry = createMetricsRegistry(name),
+  moreMetrics,
+}: AppOptions) {
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
@@ -135,8 +143,8 @@ export function createApp({ name, logger, readiness, registry = createMetricsReg
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.get('/ready', async (c) => {
-    const results = await Promise.all(
+  const checkAll = () =>
+    Promise.all(
       readiness.map(async ({ name: dep, check }) => {
         try {
           await withTimeout(check(), 2000);
@@ -146,6 +154,18 @@ export function createApp({ name, logger, readiness, registry = createMetricsReg
         }
       }),
     );
+  // /ready as a metric, so that Prometheus sees a process that runs but cannot serve (an alert watches it).
+  new Gauge({
+    name: 'ordersaga_ready',
+    help: '1 when the readiness check passes (what GET /ready checks: the process, its database, Redis, Temporal), else 0',
+    labelNames: ['check'] as const,
+    registers: [registry],
+    async collect() {
+      for (const [check, result] of await checkAll()) this.set({ check }, result === 'ok' ? 1 : 0);
+    },
+  });
+  app.get('/ready', async (c) => {
+    const results = await checkAll();
     const failing = results.filter(([, r]) => r !== 'ok');
     if (failing.length > 0) {
       throw new AppError(
@@ -156,9 +176,19 @@ export function createApp({ name, logger, readiness, registry = createMetricsReg
     }
     return c.json({ status: 'ready', checks: Object.fromEntries(results) });
   });
-  app.get('/metrics', async (c) =>
-    c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
-  );
+  app.get('/metrics', async (c) => {
+    let more = '';
+    try {
+      more = moreMetrics ? await moreMetrics() : '';
+    } catch (err) {
+      // The process's own metrics still answer; the scrape shows the gap, the log says why.
+      logger.warn({ err: (err as Error).message }, 'extra metrics unavailable');
+    }
+    const own = await registry.metrics();
+    return c.text(`${own}${own.endsWith('\n') || !more ? '' : '\n'}${more}`, 200, {
+      'Content-Type': registry.contentType,
+    });
+  });
 
   return { app, registry };
 }

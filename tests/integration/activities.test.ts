@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderActivities } from '../../activities/orders.js';
+import type { OrderUpdate } from '../../contracts/index.js';
 import { createPaymentActivities } from '../../activities/payments.js';
 import { createProductActivities } from '../../activities/products.js';
 import * as ordersSchema from '../../db/orders/schema.js';
@@ -19,6 +20,8 @@ import * as inventorySchema from '../../db/products/schema.js';
 import type { EventEnvelope } from '../../contracts/index.js';
 import type { EventPublisher } from '../../lib/events/publisher.js';
 import { createLogger } from '../../lib/logger.js';
+import { createSagaMetrics } from '../../lib/saga-metrics.js';
+import { Registry, type Metric } from 'prom-client';
 import { adminToken, newProduct, stack, waitUntil } from '../support/client.js';
 import { reservationOf, sql, stockOf } from '../support/stores.js';
 
@@ -195,11 +198,101 @@ describe('inventory', () => {
   });
 });
 
+/** A metric's value for these labels (0 when never counted). */
+async function valueOf(metric: Metric, labels: Record<string, string>): Promise<number> {
+  const { values } = await metric.get();
+  const found = values.find(
+    (v) =>
+      !('metricName' in v && v.metricName) && Object.entries(labels).every(([k, x]) => v.labels[k] === x),
+  );
+  return found?.value ?? 0;
+}
+
 describe('orders', () => {
+  it('counts a final status, its duration, an approval wait and compensations once, whatever the retries', async () => {
+    const pool = createPool(stack().databaseUrls.orders, 'activities-test');
+    try {
+      const metrics = createSagaMetrics(new Registry());
+      const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, events, metrics });
+      const orderId = randomUUID();
+      await sql(
+        'orders',
+        `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id)
+         values ($1, 'u', 'PENDING', '[]', 150000, 'USD', $2)`,
+        [orderId, `order-${orderId}`],
+      );
+      const base = { orderId, requestId: 't' };
+      const reservedAt = new Date(Date.now() - 90_000).toISOString();
+      const decidedAt = new Date().toISOString();
+      await run(o.updateOrder, 1, {
+        ...base,
+        seq: 2,
+        step: { name: 'RESERVE_INVENTORY', status: 'COMPLETED', at: reservedAt },
+      });
+      const rejected = {
+        ...base,
+        seq: 3,
+        step: { name: 'AWAIT_APPROVAL', status: 'FAILED', at: decidedAt },
+      } as const;
+      await run(o.updateOrder, 1, rejected);
+      await run(o.updateOrder, 2, rejected);
+      const failed: OrderUpdate = {
+        ...base,
+        seq: 4,
+        status: 'COMPENSATION_FAILED',
+        failedCompensations: ['RESERVE_INVENTORY'],
+      };
+      await run(o.updateOrder, 1, failed);
+      await run(o.updateOrder, 2, failed);
+      const compensated = {
+        ...base,
+        seq: 5,
+        step: { name: 'RESERVE_INVENTORY', status: 'COMPENSATED', at: decidedAt },
+      } as const;
+      await run(o.updateOrder, 1, compensated);
+      await run(o.updateOrder, 2, compensated);
+      const cancelled = {
+        ...base,
+        seq: 6,
+        status: 'CANCELLED',
+        failureReason: 'APPROVAL_REJECTED',
+        step: { name: 'NOTIFY_CUSTOMER', status: 'COMPLETED', at: decidedAt },
+      } as const;
+      await run(o.updateOrder, 1, cancelled);
+      await run(o.updateOrder, 2, cancelled);
+
+      expect(
+        await valueOf(metrics.ordersFinished, { status: 'CANCELLED', failure_reason: 'APPROVAL_REJECTED' }),
+      ).toBe(1);
+      const duration = (await metrics.sagaDuration.get()).values.find(
+        (v) => v.metricName === 'ordersaga_saga_duration_seconds_count' && v.labels.status === 'CANCELLED',
+      );
+      expect(duration?.value).toBe(1);
+      const wait = (await metrics.approvalWait.get()).values;
+      expect(wait.find((v) => v.metricName === 'ordersaga_approval_wait_seconds_count')?.value).toBe(1);
+      // 90 s between the reservation and the decision, as the steps' times say.
+      expect(wait.find((v) => v.metricName === 'ordersaga_approval_wait_seconds_sum')?.value).toBeCloseTo(
+        90,
+        0,
+      );
+      expect(await valueOf(metrics.compensations, { step: 'RESERVE_INVENTORY', outcome: 'failed' })).toBe(1);
+      expect(
+        await valueOf(metrics.compensations, { step: 'RESERVE_INVENTORY', outcome: 'compensated' }),
+      ).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('keeps the newest write when a late retry of an older one lands afterwards', async () => {
     const pool = createPool(stack().databaseUrls.orders, 'activities-test');
     try {
-      const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, events });
+      const o = createOrderActivities({
+        db: createDb(pool, ordersSchema),
+        logger,
+        events,
+        metrics: createSagaMetrics(new Registry()),
+      });
       const orderId = randomUUID();
       await sql(
         'orders',
@@ -240,10 +333,12 @@ describe('payments', () => {
   it('never captures after the refund: a late charge attempt finds the order voided', async () => {
     const pool = createPool(stack().databaseUrls.payments, 'activities-test');
     try {
+      const metrics = createSagaMetrics(new Registry());
       const p = createPaymentActivities({
         db: createDb(pool, paymentsSchema),
         logger,
         slowDelayMs: 0,
+        metrics,
         events,
       });
       const orderId = randomUUID();
@@ -276,6 +371,9 @@ describe('payments', () => {
         'payment.refunded',
         'payment.refunded',
       ]);
+      // The money metrics count what the store did: one capture and one refund, retries change nothing.
+      expect(await valueOf(metrics.moneyCaptured, { currency: 'USD' })).toBe(1200);
+      expect(await valueOf(metrics.moneyRefunded, { currency: 'USD' })).toBe(1200);
     } finally {
       await pool.end();
     }

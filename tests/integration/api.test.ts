@@ -60,7 +60,7 @@ describe('envelope and request ids', () => {
     const workerMetrics = await fetch(`http://127.0.0.1:${stack().workerMetricsBase + 3}/metrics`).then((r) =>
       r.text(),
     );
-    expect(workerMetrics).toContain('temporal_activity_executions_total');
+    expect(workerMetrics).toContain('ordersaga_activity_executions_total');
     const doc = await call('GET', '/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
     expect(Object.keys(doc.body.paths)).toEqual(

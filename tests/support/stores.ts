@@ -156,7 +156,7 @@ export async function activityExecutions(workerIndex: number, activity: string):
   ).text();
   let total = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith('temporal_activity_executions_total{') && line.includes(`activity="${activity}"`))
+    if (line.startsWith('ordersaga_activity_executions_total{') && line.includes(`activity="${activity}"`))
       total += Number(line.split(' ').pop());
   }
   return total;

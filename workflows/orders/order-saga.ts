@@ -14,6 +14,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -35,6 +36,7 @@ import {
   PAYMENT_OPTIONS,
   USER_OPTIONS,
 } from './activity-options.js';
+import { currentDetails, summaries, type Situation } from './operator-view.js';
 import {
   approveOrderSignal,
   approveOrderUpdate,
@@ -58,12 +60,10 @@ import {
   type StepStatus,
 } from '../../contracts/index.js';
 
-const inventoryActivities = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
-const paymentActivities = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
+const inventory = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
+const payments = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
 const orders = proxyActivities<OrderActivities>(ORDER_OPTIONS);
 const ordersLocal = proxyLocalActivities<OrderActivities>(ORDER_LOCAL_OPTIONS);
-const userActivities = proxyActivities<UserActivities>(USER_OPTIONS);
-const notificationActivities = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
 
 /**
  * Cheaper commands for the same saga (patch `local-order-writes`): the order-row writes run as local
@@ -72,21 +72,8 @@ const notificationActivities = proxyActivities<NotificationActivities>(NOTIFICAT
  * once, right before the saga next waits on another service, a decision or its end.
  */
 const LOCAL_ORDER_WRITES = 'local-order-writes';
-
-/** `activities` whose every call first runs `before` (here: upsert the search attributes that changed). */
-function callingFirst<T extends object>(activities: T, before: () => void): T {
-  return new Proxy(activities, {
-    get(target, name) {
-      const fn: unknown = Reflect.get(target, name);
-      return typeof fn === 'function'
-        ? (...args: unknown[]) => {
-            before();
-            return (fn as (...a: unknown[]) => unknown)(...args);
-          }
-        : fn;
-    },
-  });
-}
+const users = proxyActivities<UserActivities>(USER_OPTIONS);
+const notifications = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
 
 type OrderChange = Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq' | 'step'>;
 
@@ -104,6 +91,18 @@ function failureReasonOf(err: unknown): FailureReason | null {
   return type && (FAILURE_REASONS as readonly string[]).includes(type) ? (type as FailureReason) : null;
 }
 
+function failureMessageOf(err: unknown): string {
+  if (isCancellation(err)) return 'cancel requested';
+  const failure = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
+/** An activity call with the summary the Web UI shows for it, when `withSummary` (a patch) says so. */
+interface Summarizable<A extends unknown[], R> {
+  (...args: A): Promise<R>;
+  executeWithOptions(options: { summary: string }, args: A): Promise<R>;
+}
+
 /** A declined charge still leaves a payment record; its id travels in the failure's details. */
 function paymentIdOf(err: unknown): string | undefined {
   const failure = err instanceof ActivityFailure ? err.cause : err;
@@ -115,36 +114,8 @@ function paymentIdOf(err: unknown): string | undefined {
 export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   const trace = { requestId: input.requestId, orderId: input.orderId };
   const undoAttempts = input.compensationMaxAttempts ?? DEFAULT_COMPENSATION_ATTEMPTS;
-  // Decided once, at the start: a run keeps one shape of commands throughout. A lean run has every earlier
-  // patch's behaviour too, so it evaluates none of them (each evaluation costs an upsert of its own).
-  const lean = patched(LOCAL_ORDER_WRITES);
-  /** Search attribute changes not upserted yet (the lean commands only), and their one upsert. */
-  let unshown: SearchAttributeUpdatePair[] = [];
-  const show = (pair: SearchAttributeUpdatePair) => {
-    if (!lean) return upsertSearchAttributes([pair]);
-    unshown = [...unshown.filter((p) => p.key.name !== pair.key.name), pair];
-  };
-  const flush = () => {
-    const shown = workflowInfo().typedSearchAttributes;
-    const changed = unshown.filter((p) => shown.get(p.key) !== p.value);
-    unshown = [];
-    if (changed.length > 0) upsertSearchAttributes(changed);
-  };
-  const waiting = <T extends object>(activities: T) => (lean ? callingFirst(activities, flush) : activities);
-  const inventory = waiting(inventoryActivities);
-  const payments = waiting(paymentActivities);
-  const users = waiting(userActivities);
-  const notifications = waiting(notificationActivities);
-  const inventoryUndo = waiting(
-    proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS, undoAttempts)),
-  );
-  const paymentsUndo = waiting(
-    proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS, undoAttempts)),
-  );
-  const waitUntil = (fn: () => boolean, timeoutMs?: number) => {
-    if (lean) flush();
-    return timeoutMs === undefined ? condition(fn) : condition(fn, timeoutMs);
-  };
+  const inventoryUndo = proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS, undoAttempts));
+  const paymentsUndo = proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS, undoAttempts));
   const stock = { ...trace, items: input.items.map(({ productId, quantity }) => ({ productId, quantity })) };
   const state: OrderState = {
     orderId: input.orderId,
@@ -154,7 +125,34 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     steps: [],
     compensationError: null,
     decisionReason: null,
+    decidedBy: null,
   };
+  // Decided once, at the start: a run keeps one shape of commands throughout. A lean run has every earlier
+  // patch's behaviour too, so it evaluates none of them (each evaluation costs an upsert of its own).
+  const lean = patched(LOCAL_ORDER_WRITES);
+  /** Search attribute changes not upserted yet (the lean commands only), and their one upsert. */
+  let unshown: SearchAttributeUpdatePair[] = [];
+  const stage = (pair: SearchAttributeUpdatePair) => {
+    if (!lean) return upsertSearchAttributes([pair]);
+    unshown = [...unshown.filter((p) => p.key.name !== pair.key.name), pair];
+  };
+  const flush = () => {
+    const shown = workflowInfo().typedSearchAttributes;
+    const changed = unshown.filter((p) => shown.get(p.key) !== p.value);
+    unshown = [];
+    if (changed.length > 0) upsertSearchAttributes(changed);
+  };
+  // Summaries on activities and the approval timer (commands carry them): new runs only.
+  const withSummaries = lean || patched('operator-summaries');
+  // The cancel, approve and reject updates answer once the saga has acted on the decision.
+  const answerAfterDecision = lean || patched('updates-answer-after-decision');
+  /** Another service's activity: the saga waits for it, so what changed is upserted first (lean). */
+  const call = <A extends unknown[], R>(fn: Summarizable<A, R>, summary: string, ...args: A) => {
+    if (lean) flush();
+    return withSummaries ? fn.executeWithOptions({ summary }, args) : fn(...args);
+  };
+  const situation: Situation = { step: 'RESERVE_INVENTORY' };
+  const show = () => setCurrentDetails(currentDetails(state, situation));
   let currentStep: SagaStep = 'RESERVE_INVENTORY';
   let pastPivot = false;
   let compensating = false;
@@ -163,6 +161,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   let cancelRequested = false;
   let decision: 'approved' | 'rejected' | undefined;
   let retryRequested = false;
+  /** Set once the saga has recorded what a decision changed (or can no longer act on one). */
+  let decisionApplied = false;
   const forward = new CancellationScope();
   // Every write to the order row carries a rising number, so a late retry of an older write loses.
   let seq = 1;
@@ -170,38 +170,48 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   // Signals for operators (fire and forget); updates for REST, whose validators say 409 when too late.
   const cancellable = () => !pastPivot && !compensating;
-  /** The reason that came with the decision that took effect (kept in the state and the step it ends). */
-  const keepReason = (input?: DecisionInput) => {
+  /** Who decided and why, from the decision that took effect (kept in the state, the row and the step it ends). */
+  const keepReason = (input: DecisionInput | undefined, via: string) => {
     if (typeof input?.reason === 'string' && input.reason.length > 0) state.decisionReason = input.reason;
+    const by = typeof input?.decidedBy === 'string' ? input.decidedBy.trim().slice(0, 200) : '';
+    state.decidedBy = by || via;
   };
-  const cancel = (input?: DecisionInput) => {
+  const cancel = (input: DecisionInput | undefined, via: string) => {
     if (!cancellable() || cancelRequested) return;
     cancelRequested = true;
-    keepReason(input);
+    keepReason(input, via);
     forward.cancel();
   };
   const awaitingDecision = () =>
     state.status === 'AWAITING_APPROVAL' && decision === undefined && !cancelRequested;
-  const decide = (d: 'approved' | 'rejected', input?: DecisionInput) => {
+  const decide = (d: 'approved' | 'rejected', input: DecisionInput | undefined, via: string) => {
     if (!awaitingDecision()) return;
     decision = d;
-    keepReason(input);
+    keepReason(input, via);
   };
+  /** An update's answer: the state once the saga has recorded the decision (old runs: at once). */
+  const afterDecision = async () => {
+    if (answerAfterDecision) await condition(() => decisionApplied);
+    return state;
+  };
+  /** The decision's who and why, for the order row's write that records it. */
+  const decisionFields = () =>
+    state.decidedBy ? { decidedBy: state.decidedBy, decisionReason: state.decisionReason ?? null } : {};
   const refuse = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
   setHandler(getOrderStateQuery, () => state);
-  setHandler(cancelOrderSignal, (input) => cancel(input));
-  setHandler(approveOrderSignal, (input) => decide('approved', input));
-  setHandler(rejectOrderSignal, (input) => decide('rejected', input));
+  setHandler(cancelOrderSignal, (input) => cancel(input, 'signal cancelOrder'));
+  setHandler(approveOrderSignal, (input) => decide('approved', input, 'signal approveOrder'));
+  setHandler(rejectOrderSignal, (input) => decide('rejected', input, 'signal rejectOrder'));
   setHandler(retryCompensationSignal, () => {
     retryRequested = true;
   });
   setHandler(
     cancelOrderUpdate,
-    (input: DecisionInput) => {
-      cancel(input);
-      return state;
+    async (input: DecisionInput) => {
+      cancel(input, 'update cancel');
+      return await afterDecision();
     },
     {
       validator: (_input: DecisionInput) => {
@@ -216,9 +226,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   ] as const) {
     setHandler(
       update,
-      (input: DecisionInput) => {
-        decide(d, input);
-        return state;
+      async (input: DecisionInput) => {
+        decide(d, input, `update ${update.name}`);
+        return await afterDecision();
       },
       {
         validator: (_input: DecisionInput) => {
@@ -230,7 +240,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   const enter = (step: SagaStep | 'COMPENSATING' | 'DONE') => {
     if (step !== 'COMPENSATING' && step !== 'DONE') currentStep = step;
-    show({ key: SA.SagaStep, value: step });
+    situation.step = step;
+    stage({ key: SA.SagaStep, value: step });
+    show();
   };
 
   /** Records a step transition (and any status change) in workflow state, search attributes and the order row. */
@@ -246,6 +258,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     if (update.status) setStatus(update.status);
     if (update.failureReason !== undefined) state.failureReason = update.failureReason;
     if (update.paymentId !== undefined) state.paymentId = update.paymentId;
+    show();
     await write({ ...update, step: entry });
   }
   /** Writes to the order row, in order; once the row is found gone, nothing more is written. */
@@ -253,7 +266,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     if (orphaned) return;
     try {
       const update = { ...trace, ...change, seq: nextSeq() };
-      await (lean ? ordersLocal.updateOrder(update) : orders.updateOrder(update));
+      await (lean
+        ? ordersLocal.updateOrder.executeWithOptions({ summary: summaries.record(change) }, [update])
+        : call(orders.updateOrder, summaries.record(change), update));
     } catch (err) {
       if (failureTypeOf(err) === 'ORDER_NOT_FOUND') orphaned = true;
       throw err;
@@ -261,14 +276,23 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   }
   function setStatus(status: OrderStatus) {
     state.status = status;
-    show({ key: SA.OrderStatus, value: status });
+    stage({ key: SA.OrderStatus, value: status });
+    show();
   }
   /** The last step: tell the customer, and only then show the terminal status, so it is the final event. */
   async function notifyAndFinish(type: NotificationType, final: OrderChange) {
     if (orphaned) return flush();
     enter('NOTIFY_CUSTOMER');
-    const customer = await users.getCustomer({ ...trace, userId: input.userId });
-    await notifications.notifyCustomer({ ...trace, userId: input.userId, type, to: customer?.email ?? null });
+    const customer = await call(users.getCustomer, summaries.getCustomer(), {
+      ...trace,
+      userId: input.userId,
+    });
+    await call(notifications.notifyCustomer, summaries.notify(type), {
+      ...trace,
+      userId: input.userId,
+      type,
+      to: customer?.email ?? null,
+    });
     await record('NOTIFY_CUSTOMER', 'COMPLETED', final);
     enter('DONE');
     flush();
@@ -283,26 +307,45 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       enter('RESERVE_INVENTORY');
       await saga.step(
         'RESERVE_INVENTORY',
-        () => inventoryUndo.releaseInventory(stock),
-        () => inventory.reserveInventory(stock),
+        () => call(inventoryUndo.releaseInventory, summaries.release(), stock),
+        () => call(inventory.reserveInventory, summaries.reserve(input), stock),
       );
       await record('RESERVE_INVENTORY', 'COMPLETED');
 
       if (input.totalCents >= input.approvalThresholdCents) {
         enter('AWAIT_APPROVAL');
+        const since = new Date();
+        situation.awaiting = {
+          since: since.toISOString(),
+          until: new Date(since.getTime() + input.approvalTimeoutMs).toISOString(),
+        };
         setStatus('AWAITING_APPROVAL');
         await write({ status: 'AWAITING_APPROVAL' });
-        const madeInTime = await waitUntil(() => decision !== undefined, input.approvalTimeoutMs);
-        if (!madeInTime) throw business('APPROVAL_TIMEOUT');
+        if (lean) flush();
+        const decided = withSummaries
+          ? await condition(() => decision !== undefined, input.approvalTimeoutMs, {
+              summary: summaries.approvalDeadline(),
+            })
+          : await condition(() => decision !== undefined, input.approvalTimeoutMs);
+        if (!decided) {
+          state.decidedBy = 'approval timeout';
+          throw business('APPROVAL_TIMEOUT');
+        }
         if (decision === 'rejected') throw business('APPROVAL_REJECTED');
-        await record('AWAIT_APPROVAL', 'COMPLETED', { status: 'PENDING' }, state.decisionReason);
+        await record(
+          'AWAIT_APPROVAL',
+          'COMPLETED',
+          { status: 'PENDING', ...decisionFields() },
+          state.decisionReason,
+        );
+        decisionApplied = true;
       }
 
       enter('CHARGE_PAYMENT');
       const payment = await saga.step(
         'CHARGE_PAYMENT',
         async () => {
-          await paymentsUndo.refundPayment({
+          await call(paymentsUndo.refundPayment, summaries.refund(input), {
             ...trace,
             userId: input.userId,
             amountCents: input.totalCents,
@@ -310,7 +353,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
           });
         },
         () =>
-          payments.chargePayment({
+          call(payments.chargePayment, summaries.charge(input), {
             ...trace,
             userId: input.userId,
             amountCents: input.totalCents,
@@ -334,24 +377,35 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         : failureReasonOf(err);
     const paymentId = paymentIdOf(err);
     compensating = true;
+    situation.failure = { reason, message: failureMessageOf(err) };
     await CancellationScope.nonCancellable(async () => {
       const decided = reason === 'CANCELLED_BY_USER' || reason === 'APPROVAL_REJECTED';
-      const failure = paymentId ? { paymentId } : {};
-      await record(currentStep, 'FAILED', failure, decided ? state.decisionReason : null).catch(
-        (e: unknown) => {
+      // A decision (or the deadline) ends the wait: the order is no longer AWAITING_APPROVAL while undone.
+      const leavesApproval =
+        state.status === 'AWAITING_APPROVAL' && (lean || patched('decision-leaves-awaiting-approval'));
+      const failure = {
+        ...(paymentId ? { paymentId } : {}),
+        ...decisionFields(),
+        ...(leavesApproval ? { status: 'PENDING' as const } : {}),
+      };
+      await record(currentStep, 'FAILED', failure, decided ? state.decisionReason : null)
+        .catch((e: unknown) => {
           if (!orphaned) throw e;
-        },
-      );
+        })
+        .finally(() => {
+          decisionApplied = true;
+        });
       enter('COMPENSATING');
       let failures = await saga.compensate();
       while (failures.length > 0) {
         // Stay open for an operator: the order says why, and retryCompensation runs what is left again.
         state.compensationError = failures.map((f) => `${f.step}: ${f.error}`).join('; ');
         setStatus('COMPENSATION_FAILED');
-        await write({ status: 'COMPENSATION_FAILED' });
+        await write({ status: 'COMPENSATION_FAILED', failedCompensations: failures.map((f) => f.step) });
         // Only a retryCompensation sent after this failure counts (an early one used to skip the wait).
         if (lean || patched('retry-after-failure-only')) retryRequested = false;
-        await waitUntil(() => retryRequested);
+        if (lean) flush();
+        await condition(() => retryRequested);
         retryRequested = false;
         failures = await saga.compensate();
       }
@@ -365,11 +419,12 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
 
   // The pivot: payment captured. From here the saga only goes forward, whatever is signalled.
   pastPivot = true;
+  decisionApplied = true;
   await CancellationScope.nonCancellable(async () => {
     enter('CONFIRM_ORDER');
     await record('CONFIRM_ORDER', 'COMPLETED');
     enter('COMMIT_INVENTORY');
-    await inventory.commitInventory(stock);
+    await call(inventory.commitInventory, summaries.commit(), stock);
     await record('COMMIT_INVENTORY', 'COMPLETED');
     await notifyAndFinish('order.confirmed', { status: 'COMPLETED' });
   });

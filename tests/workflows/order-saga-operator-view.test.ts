@@ -35,14 +35,25 @@ const text = (p: temporal.api.common.v1.IPayload | null | undefined) =>
   p ? defaultPayloadConverter.fromPayload<string>(p) : undefined;
 
 /** Each scheduled activity as `type: summary`, and each timer's summary, in history order. */
+/** The activity type a local activity's marker records, or undefined for any other event. */
+function localActivityType(e: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  return data
+    ? (JSON.parse(Buffer.from(data).toString()) as { activity_type?: string }).activity_type
+    : undefined;
+}
+
 async function summaries(handle: WorkflowHandle) {
   const events = await historyEvents(handle);
   return {
+    // Activities, and the local activities (the order-row writes) whose markers carry their summaries.
     activities: events
-      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .filter((e) => e.activityTaskScheduledEventAttributes || localActivityType(e))
       .map(
         (e) =>
-          `${e.activityTaskScheduledEventAttributes?.activityType?.name}: ${text(e.userMetadata?.summary)}`,
+          `${e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e)}: ${text(e.userMetadata?.summary)}`,
       ),
     timers: events.filter((e) => e.timerStartedEventAttributes).map((e) => text(e.userMetadata?.summary)),
   };

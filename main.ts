@@ -5,6 +5,7 @@
  *
  *   node main.ts api <users|products|orders|payments|notifications|gateway>
  *   node main.ts worker <users|products|orders|payments|notifications>
+ *   node main.ts worker bench          (npm run bench's ceiling workflow and no-op activities)
  *   node main.ts migrate | seed | register-search-attributes
  *   node main.ts codec-server   (decodes encrypted payloads for the Web UI and the CLI; lib/codec.ts)
  */
@@ -28,6 +29,8 @@ const WORKERS: Record<ServiceName, () => Promise<Role>> = {
   payments: async () => (await import('./workers/payments.js')).paymentsWorker,
   notifications: async () => (await import('./workers/notifications.js')).notificationsWorker,
 };
+/** Not a service: the benchmark's ceiling (`npm run bench`), on its own queues; metrics on base + 6. */
+const BENCH_WORKER = async () => (await import('./workers/bench.js')).benchWorker;
 const TASKS: Record<string, (config: Config) => Promise<void>> = {
   migrate: async (config) => (await import('./db/setup.js')).migrateAll(config),
   seed: async (config) =>
@@ -39,7 +42,7 @@ const TASKS: Record<string, (config: Config) => Promise<void>> = {
     ),
 };
 
-const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway'].join('|')}> | worker <${SERVICES.join('|')}> | codec-server | ${Object.keys(TASKS).join(' | ')}`;
+const USAGE = `usage: main.ts api <${[...SERVICES, 'gateway'].join('|')}> | worker <${[...SERVICES, 'bench'].join('|')}> | codec-server | ${Object.keys(TASKS).join(' | ')}`;
 
 const isKey = <T extends object>(o: T, k: string | undefined): k is Extract<keyof T, string> =>
   k !== undefined && Object.hasOwn(o, k);
@@ -73,7 +76,9 @@ async function main([command, name]: string[]): Promise<void> {
           }
         : command === 'worker' && isKey(WORKERS, name)
           ? { processName: `${name}-worker`, port: workerMetricsPort(config, name), load: WORKERS[name] }
-          : null;
+          : command === 'worker' && name === 'bench'
+            ? { processName: 'bench-worker', port: config.WORKER_METRICS_PORT_BASE + 6, load: BENCH_WORKER }
+            : null;
   if (chosen) {
     const logger = createLogger(chosen.processName, config.LOG_LEVEL);
     return await runRole({

@@ -3,6 +3,7 @@
  * workflow code. Workflows, activities, db and api import from here; this folder imports no project code.
  */
 export * from './auth.js';
+export * from './bench.js';
 export * from './events.js';
 export * from './inventory.js';
 export * from './notifications.js';

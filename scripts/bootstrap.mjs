@@ -35,12 +35,14 @@ const commands = {
   chaos: [process.execPath, ['--import', 'tsx', 'scripts/chaos/main.ts']],
   demo: [process.execPath, ['--import', 'tsx', 'scripts/demo.ts']],
   load: [process.execPath, ['--import', 'tsx', 'scripts/load.ts']],
+  bench: [process.execPath, ['--import', 'tsx', 'scripts/bench/main.ts']],
+  soak: [process.execPath, ['--import', 'tsx', 'scripts/bench/soak-main.ts']],
   temporal: [process.execPath, ['--import', 'tsx', 'scripts/temporal.ts']],
   events: [process.execPath, ['--import', 'tsx', 'scripts/events.ts']],
 };
 const [cmd, args] = commands[process.argv[2]] ?? [];
 if (!cmd) {
-  console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal|events');
+  console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal|events|bench|soak');
   process.exit(2);
 }
 const child = spawn(cmd, [...args, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });

@@ -1,6 +1,6 @@
 /** Child processes of the local stack: spawned with prefixed output, stopped with SIGTERM then SIGKILL. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -20,29 +20,34 @@ export function startProcess(
   args: string[],
   opts: { env: NodeJS.ProcessEnv; cwd: string; output: Output },
 ): Managed {
+  if (opts.output.kind === 'file') {
+    // Straight into the log file: the child writes it itself, and this process reads none of its lines
+    // (through pipes, the test and bench stacks' runner spent CPU on every line of every process).
+    const fd = openSync(opts.output.path, 'a');
+    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', fd, fd] });
+    closeSync(fd); // the child holds its own copy
+    return { name, child, exited: exitOf(child) };
+  }
   const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let sink: WriteStream | undefined;
-  if (opts.output.kind === 'file') sink = createWriteStream(opts.output.path, { flags: 'a' });
   const prefix = `${name.padEnd(width)}| `;
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     const lines = createInterface({ input: stream });
     lines.on('line', (line) => {
-      if (sink) sink.write(`${line}\n`);
-      else process.stdout.write(prefix + line + '\n');
+      process.stdout.write(prefix + line + '\n');
     });
   }
-  // 'close' comes after the last output; ending the log file on 'exit' could drop or misorder lines.
-  child.on('close', () => sink?.end());
-  const exited = new Promise<number | null>((resolve) => {
+  return { name, child, exited: exitOf(child) };
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise<number | null>((resolve) => {
     child.on('exit', (code, signal) => {
       resolve(code ?? (signal ? null : 0));
     });
     child.on('error', () => resolve(-1));
   });
-  return { name, child, exited };
 }
-
 export async function stopProcess(p: Managed, graceMs = 10_000): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
   p.child.kill('SIGTERM');

@@ -33,7 +33,7 @@ export type WorkerSetup = (deps: {
 }) => Promise<WorkerParts>;
 
 /** A free loopback port for the SDK's metrics exporter (only this process reads it). */
-async function loopbackPort(): Promise<number> {
+export async function loopbackPort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -48,7 +48,7 @@ async function loopbackPort(): Promise<number> {
  * Routes the Temporal SDK's own log lines into pino, and has it export its metrics (Prometheus text, with
  * seconds and `_total` suffixes) on `sdkMetricsAddress`, labelled with this process like ours.
  */
-function installRuntime(logger: Logger, sdkMetricsAddress: string, processName: string): void {
+export function installRuntime(logger: Logger, sdkMetricsAddress: string, processName: string): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   const log = (level: string, message: string, meta?: Record<string, unknown>) => {
     const fn =

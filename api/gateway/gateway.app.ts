@@ -16,6 +16,7 @@ import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { Breakers } from './breakers.js';
 import type { RateLimits } from './rate-limits.js';
+import type { Upstreams } from './upstream.js';
 
 export function createGatewayApp({
   config,
@@ -23,12 +24,14 @@ export function createGatewayApp({
   limits,
   breakers,
   redis,
+  upstreams,
 }: {
   config: Config;
   verify: Verifier;
   limits: RateLimits;
   breakers: Breakers;
   redis: Redis;
+  upstreams: Upstreams;
 }) {
   const app = createRouter();
   const auth = authenticate(verify);
@@ -61,13 +64,16 @@ export function createGatewayApp({
     try {
       const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
       const answer = await breakers.call(target, () =>
-        proxy(upstream, {
-          method: c.req.method,
-          headers,
-          body,
-          // A live stream lasts as long as its caller stays; every other call gets 30 s.
-          signal: entry.streams ? c.req.raw.signal : AbortSignal.timeout(30_000),
-        }),
+        entry.streams
+          ? // A live stream lasts as long as its caller stays, and streams: fetch passes it on as it comes.
+            proxy(upstream, { method: c.req.method, headers, body, signal: c.req.raw.signal })
+          : upstreams.forward(target, {
+              method: c.req.method,
+              path: upstream.pathname + upstream.search, // as encoded in the URL
+              headers,
+              body,
+              timeoutMs: 30_000,
+            }),
       );
       for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
       return answer;
@@ -87,7 +93,9 @@ export function createGatewayApp({
  * out, instead of a plain "unavailable" that invites a blind retry (a second order, a second charge).
  */
 export function upstreamFailure(target: string, method: string, template: string, err: unknown): AppError {
-  const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  // fetch wraps the socket's error in its cause; the connection pool throws it as it is.
+  const e = err as { code?: string; cause?: { code?: string } };
+  const refused = (e.code ?? e.cause?.code) === 'ECONNREFUSED';
   if (refused || method !== 'POST')
     return new AppError('SERVICE_UNAVAILABLE', `the ${target} service is unavailable`);
   const placing = template.endsWith('/orders');

@@ -5,16 +5,31 @@ import type { Role } from '../../lib/runner.js';
 import { createGatewayApp } from './gateway.app.js';
 import { createBreakers } from './breakers.js';
 import { createRateLimits } from './rate-limits.js';
+import { createUpstreams } from './upstream.js';
 
 export const gatewayService: Role = async ({ config, registry }) => {
   const r = redis(config.REDIS_URL);
   const limits = createRateLimits(r.client, config);
   const breakers = createBreakers(config, registry);
+  const upstreams = createUpstreams(config.serviceUrls);
   return {
-    routes: createGatewayApp({ config, verify: remoteVerifier(config), limits, breakers, redis: r.client }),
+    routes: createGatewayApp({
+      config,
+      verify: remoteVerifier(config),
+      limits,
+      breakers,
+      redis: r.client,
+      upstreams,
+    }),
     // Redis holds the shared rate limits; without it they fall back to memory, so it is no readiness condition.
     resources: [
       { ...r, readiness: { name: 'redis (rate limits, fails open)', check: async () => undefined } },
+      // The pools to the services close after the server has drained; the services are checked below.
+      {
+        client: upstreams,
+        readiness: { name: 'upstream pools', check: async () => undefined },
+        close: upstreams.close,
+      },
     ],
     // Ready when every service it routes to answers.
     readiness: SERVICES.map((name) => ({

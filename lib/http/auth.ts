@@ -15,7 +15,17 @@ export interface VerifierOptions {
   keys: JWTVerifyGetKey;
   issuer: string;
   audience: string;
+  /** The clock (tests move it). */
+  now?: () => number;
 }
+
+/**
+ * Tokens already verified, keyed by the whole token (its signature included, so a changed token is a miss),
+ * each kept until its `exp` but at most a minute: a profile of a read put a few percent of every process's
+ * CPU into verifying the same caller's token again and again. Revocation is checked apart, on every request.
+ */
+const VERIFIED_MAX = 10_000;
+const VERIFIED_TTL_MS = 60_000;
 
 export type Verifier = (token: string) => Promise<Principal>;
 
@@ -34,8 +44,12 @@ export function remoteJwks(userServiceUrl: string): JWTVerifyGetKey {
   });
 }
 
-export function createVerifier({ keys, issuer, audience }: VerifierOptions): Verifier {
+export function createVerifier({ keys, issuer, audience, now = Date.now }: VerifierOptions): Verifier {
+  const verified = new Map<string, { principal: Principal; until: number }>();
   return async (token) => {
+    const known = verified.get(token);
+    if (known && known.until > now()) return known.principal;
+    if (known) verified.delete(token);
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -43,6 +57,7 @@ export function createVerifier({ keys, issuer, audience }: VerifierOptions): Ver
         issuer,
         audience,
         requiredClaims: ['sub', 'exp', 'iat', 'jti', 'role'],
+        currentDate: new Date(now()),
       }));
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -61,7 +76,16 @@ export function createVerifier({ keys, issuer, audience }: VerifierOptions): Ver
       ? payload.permissions.filter((p) => typeof p === 'string')
       : [];
     const tokenVersion = typeof payload.tv === 'number' ? payload.tv : 0;
-    return { userId: payload.sub, role: role as Role, permissions, token, tokenVersion };
+    const principal: Principal = {
+      userId: payload.sub,
+      role: role as Role,
+      permissions,
+      token,
+      tokenVersion,
+    };
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, { principal, until: Math.min(payload.exp! * 1000, now() + VERIFIED_TTL_MS) });
+    return principal;
   };
 }
 

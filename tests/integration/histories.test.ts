@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { historyFileName } from '../support/histories.js';
 import {
   actors,
   call,
@@ -98,5 +99,5 @@ it.each(PATHS)('runs the $name path on the real stack to a closed workflow', asy
   const history = await handle.fetchHistory();
   expect(history.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
   if (process.env.ORDERSAGA_RECORD_HISTORIES)
-    writeFileSync(`${HISTORIES}${path.name}.json`, `${historyToJSON(history)}\n`);
+    writeFileSync(`${HISTORIES}${historyFileName(path.name)}`, `${historyToJSON(history)}\n`);
 });

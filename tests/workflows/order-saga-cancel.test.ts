@@ -138,13 +138,15 @@ describe('order saga: cancel', () => {
   });
 
   it('a cancel accepted in the same workflow task as OUT_OF_STOCK ends CANCELLED_BY_USER', async () => {
-    // A workflow-only worker on its own queue, stopped while both arrive, so that one task carries both.
+    // A workflow worker on its own queue, stopped while both arrive, so that one task carries both.
     const queue = `orders-race-${Date.now()}`;
     const workflowWorker = () =>
       Worker.create({
         connection: t.env.nativeConnection,
         taskQueue: queue,
         workflowBundle: t.bundle,
+        // The order-row writes are local activities: they run on the worker that hosts the workflow.
+        activities: { updateOrder: t.fakes.updateOrder },
         maxCachedWorkflows: 0,
       });
     const reserve = gate();

@@ -25,6 +25,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { searchAttributes } from '../../lib/temporal-setup.js';
+import { historyFileName } from '../support/histories.js';
 import { ensureTemporalCli } from '../../scripts/tools.js';
 import {
   getOrderStateQuery,
@@ -402,7 +403,7 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (!last?.workflowExecutionCompletedEventAttributes && !last?.workflowExecutionFailedEventAttributes)
     throw new Error(`${name}: the saga has not closed`);
   if (process.env.ORDERSAGA_RECORD_HISTORIES)
-    writeFileSync(`${HISTORIES}${name}.json`, `${historyToJSON(history)}\n`);
+    writeFileSync(`${HISTORIES}${historyFileName(name)}`, `${historyToJSON(history)}\n`);
 }
 
 /** The steps of a saga that runs to its end. */

@@ -3,7 +3,7 @@
  * non-retryable ApplicationFailures thrown by the activities; everything else retries under these.
  */
 import type { Duration } from '@temporalio/common';
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../../contracts/index.js';
 
 /** Forward steps retry until the infrastructure comes back; an operator sees the pending activity. */
@@ -25,6 +25,8 @@ export const INVENTORY_OPTIONS = forward(TASK_QUEUES.products, '10s');
 /** `tok_slow` answers after this timeout on purpose: the first attempt times out and the retry succeeds. */
 export const PAYMENT_OPTIONS = forward(TASK_QUEUES.payments, '5s');
 export const ORDER_OPTIONS = forward(TASK_QUEUES.orders, '10s');
+/** The order-row writes as local activities, run by the orders worker inside the workflow task. */
+export const ORDER_LOCAL_OPTIONS: LocalActivityOptions = { startToCloseTimeout: '10s', retry: forwardRetry };
 export const USER_OPTIONS = forward(TASK_QUEUES.users, '10s');
 export const NOTIFICATION_OPTIONS = forward(TASK_QUEUES.notifications, '10s');
 

@@ -13,10 +13,13 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { NotificationActivities } from '../../activities/notifications.js';
 import type { OrderActivities } from '../../activities/orders.js';
 import type { PaymentActivities } from '../../activities/payments.js';
@@ -28,6 +31,7 @@ import {
   DEFAULT_COMPENSATION_ATTEMPTS,
   INVENTORY_OPTIONS,
   NOTIFICATION_OPTIONS,
+  ORDER_LOCAL_OPTIONS,
   ORDER_OPTIONS,
   PAYMENT_OPTIONS,
   USER_OPTIONS,
@@ -59,6 +63,15 @@ import {
 const inventory = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
 const payments = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
 const orders = proxyActivities<OrderActivities>(ORDER_OPTIONS);
+const ordersLocal = proxyLocalActivities<OrderActivities>(ORDER_LOCAL_OPTIONS);
+
+/**
+ * Cheaper commands for the same saga (patch `local-order-writes`): the order-row writes run as local
+ * activities on the orders worker, inside the workflow task (no round trip through the server, no billed
+ * activity each), and the search attributes that change within one workflow task are upserted together,
+ * once, right before the saga next waits on another service, a decision or its end.
+ */
+const LOCAL_ORDER_WRITES = 'local-order-writes';
 const users = proxyActivities<UserActivities>(USER_OPTIONS);
 const notifications = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
 
@@ -114,12 +127,30 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     decisionReason: null,
     decidedBy: null,
   };
+  // Decided once, at the start: a run keeps one shape of commands throughout. A lean run has every earlier
+  // patch's behaviour too, so it evaluates none of them (each evaluation costs an upsert of its own).
+  const lean = patched(LOCAL_ORDER_WRITES);
+  /** Search attribute changes not upserted yet (the lean commands only), and their one upsert. */
+  let unshown: SearchAttributeUpdatePair[] = [];
+  const stage = (pair: SearchAttributeUpdatePair) => {
+    if (!lean) return upsertSearchAttributes([pair]);
+    unshown = [...unshown.filter((p) => p.key.name !== pair.key.name), pair];
+  };
+  const flush = () => {
+    const shown = workflowInfo().typedSearchAttributes;
+    const changed = unshown.filter((p) => shown.get(p.key) !== p.value);
+    unshown = [];
+    if (changed.length > 0) upsertSearchAttributes(changed);
+  };
   // Summaries on activities and the approval timer (commands carry them): new runs only.
-  const withSummaries = patched('operator-summaries');
+  const withSummaries = lean || patched('operator-summaries');
   // The cancel, approve and reject updates answer once the saga has acted on the decision.
-  const answerAfterDecision = patched('updates-answer-after-decision');
-  const call = <A extends unknown[], R>(fn: Summarizable<A, R>, summary: string, ...args: A) =>
-    withSummaries ? fn.executeWithOptions({ summary }, args) : fn(...args);
+  const answerAfterDecision = lean || patched('updates-answer-after-decision');
+  /** Another service's activity: the saga waits for it, so what changed is upserted first (lean). */
+  const call = <A extends unknown[], R>(fn: Summarizable<A, R>, summary: string, ...args: A) => {
+    if (lean) flush();
+    return withSummaries ? fn.executeWithOptions({ summary }, args) : fn(...args);
+  };
   const situation: Situation = { step: 'RESERVE_INVENTORY' };
   const show = () => setCurrentDetails(currentDetails(state, situation));
   let currentStep: SagaStep = 'RESERVE_INVENTORY';
@@ -210,7 +241,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   const enter = (step: SagaStep | 'COMPENSATING' | 'DONE') => {
     if (step !== 'COMPENSATING' && step !== 'DONE') currentStep = step;
     situation.step = step;
-    upsertSearchAttributes([{ key: SA.SagaStep, value: step }]);
+    stage({ key: SA.SagaStep, value: step });
     show();
   };
 
@@ -234,7 +265,10 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   async function write(change: Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq'>) {
     if (orphaned) return;
     try {
-      await call(orders.updateOrder, summaries.record(change), { ...trace, ...change, seq: nextSeq() });
+      const update = { ...trace, ...change, seq: nextSeq() };
+      await (lean
+        ? ordersLocal.updateOrder.executeWithOptions({ summary: summaries.record(change) }, [update])
+        : call(orders.updateOrder, summaries.record(change), update));
     } catch (err) {
       if (failureTypeOf(err) === 'ORDER_NOT_FOUND') orphaned = true;
       throw err;
@@ -242,12 +276,12 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
   }
   function setStatus(status: OrderStatus) {
     state.status = status;
-    upsertSearchAttributes([{ key: SA.OrderStatus, value: status }]);
+    stage({ key: SA.OrderStatus, value: status });
     show();
   }
   /** The last step: tell the customer, and only then show the terminal status, so it is the final event. */
   async function notifyAndFinish(type: NotificationType, final: OrderChange) {
-    if (orphaned) return;
+    if (orphaned) return flush();
     enter('NOTIFY_CUSTOMER');
     const customer = await call(users.getCustomer, summaries.getCustomer(), {
       ...trace,
@@ -261,6 +295,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     });
     await record('NOTIFY_CUSTOMER', 'COMPLETED', final);
     enter('DONE');
+    flush();
   }
 
   const saga = new Saga<SagaStep>({ onCompensated: (step) => record(step, 'COMPENSATED') });
@@ -286,6 +321,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         };
         setStatus('AWAITING_APPROVAL');
         await write({ status: 'AWAITING_APPROVAL' });
+        if (lean) flush();
         const decided = withSummaries
           ? await condition(() => decision !== undefined, input.approvalTimeoutMs, {
               summary: summaries.approvalDeadline(),
@@ -328,7 +364,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       );
       // The pivot is the capture itself: a cancel that arrives while its step is being written is refused
       // (it used to be accepted and refund a captured payment while the order row was slow to write).
-      if (patched('pivot-at-capture')) pastPivot = true;
+      if (lean || patched('pivot-at-capture')) pastPivot = true;
       await record('CHARGE_PAYMENT', 'COMPLETED', { paymentId: payment.paymentId });
     });
   } catch (err) {
@@ -336,7 +372,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
     // other failure (the order row gone, an unexpected error) still fails the workflow, as it did.
     const reason: FailureReason | null =
       isCancellation(err) ||
-      (cancelRequested && failureReasonOf(err) !== null && patched('cancel-wins-over-failure'))
+      (cancelRequested && failureReasonOf(err) !== null && (lean || patched('cancel-wins-over-failure')))
         ? 'CANCELLED_BY_USER'
         : failureReasonOf(err);
     const paymentId = paymentIdOf(err);
@@ -346,7 +382,7 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       const decided = reason === 'CANCELLED_BY_USER' || reason === 'APPROVAL_REJECTED';
       // A decision (or the deadline) ends the wait: the order is no longer AWAITING_APPROVAL while undone.
       const leavesApproval =
-        state.status === 'AWAITING_APPROVAL' && patched('decision-leaves-awaiting-approval');
+        state.status === 'AWAITING_APPROVAL' && (lean || patched('decision-leaves-awaiting-approval'));
       const failure = {
         ...(paymentId ? { paymentId } : {}),
         ...decisionFields(),
@@ -367,7 +403,8 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
         setStatus('COMPENSATION_FAILED');
         await write({ status: 'COMPENSATION_FAILED', failedCompensations: failures.map((f) => f.step) });
         // Only a retryCompensation sent after this failure counts (an early one used to skip the wait).
-        if (patched('retry-after-failure-only')) retryRequested = false;
+        if (lean || patched('retry-after-failure-only')) retryRequested = false;
+        if (lean) flush();
         await condition(() => retryRequested);
         retryRequested = false;
         failures = await saga.compensate();

@@ -1,0 +1,61 @@
+/**
+ * `npm run bench [-- --concurrency 10,25,50 --cell 20s --warmup 10s --reads 10s --read-rounds 2 --quick]`:
+ * starts its own stack (databases ordersaga_bench_*, Redis database 8, free ports, a temporary data folder)
+ * with the bench worker role, measures the saga beside the ceiling and the reads through the gateway beside
+ * the same reads sent to the service, writes bench/results/<time>.json and .svg, and prints a table.
+ */
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../../lib/config.js';
+import { saveResult, table } from './report.js';
+import { runBench, type BenchOptions } from './run.js';
+import { startBenchStack } from './stack.js';
+
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '10,25,50' },
+    cell: { type: 'string' },
+    warmup: { type: 'string' },
+    reads: { type: 'string' },
+    connections: { type: 'string', default: '20' },
+    'read-rounds': { type: 'string', default: '2' },
+    samples: { type: 'string', default: '10' },
+    'log-level': { type: 'string', default: 'info' },
+    out: { type: 'string', default: 'bench/results' },
+    /** About two minutes of measurement instead of five: shorter cells, warm-up and reads. */
+    quick: { type: 'boolean', default: false },
+  },
+});
+const say = (m: string) => console.log(`bench: ${m}`);
+const options: BenchOptions = {
+  concurrencies: values.concurrency.split(',').map(Number),
+  cellMs: parseDuration(values.cell ?? (values.quick ? '8s' : '20s')),
+  warmupMs: parseDuration(values.warmup ?? (values.quick ? '4s' : '10s')),
+  readMs: parseDuration(values.reads ?? (values.quick ? '4s' : '10s')),
+  readRounds: Number(values['read-rounds']),
+  readConnections: Number(values.connections),
+  samples: Number(values.samples),
+  say,
+};
+if (options.concurrencies.some((c) => !Number.isInteger(c) || c < 1))
+  throw new Error('--concurrency is a list of positive integers, such as 10,25,50');
+
+const target = await startBenchStack({ say, logLevel: values['log-level'] });
+let failed = true;
+try {
+  const result = await runBench(
+    {
+      gateway: target.gateway,
+      serviceUrls: target.serviceUrls,
+      temporalAddress: target.temporalAddress,
+      admin: target.admin,
+    },
+    options,
+  );
+  const files = saveResult(result, values.out);
+  console.log(`\n${table(result)}\n`);
+  say(`written to ${files.json} and ${files.svg}`);
+  failed = false;
+} finally {
+  await target.stop();
+}
+process.exit(failed ? 1 : 0);

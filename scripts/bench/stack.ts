@@ -1,0 +1,144 @@
+/**
+ * The stack `npm run bench` and `npm run soak` measure: their own, as `npm run chaos` starts one (free
+ * ports, databases `ordersaga_bench_*`, Redis database 8, a temporary data folder), plus the `bench` worker
+ * role that hosts the ceiling workflow. Never the stack of a running `npm start`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { freePort, portOpen, startProcess, Supervised, waitFor } from '../processes.js';
+import { ROOT, startStack, type Stack } from '../stack.js';
+
+const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
+const PREFIX = process.env.BENCH_DATABASE_PREFIX ?? 'ordersaga_bench';
+
+export interface BenchStack {
+  stack: Stack;
+  gateway: string;
+  /** The services' own URLs, for requests that bypass the gateway. */
+  serviceUrls: Stack['config']['serviceUrls'];
+  temporalAddress: string;
+  admin: { email: string; password: string };
+  /** Each process's current pid file, `<name>.pid` (the services, workers, Temporal, FerretDB, bench). */
+  pidsDir: string;
+  logsDir: string;
+  stop: () => Promise<void>;
+}
+
+/** Six consecutive free ports after the returned base: the workers' metrics (+1…+5) and the bench worker's (+6). */
+async function freeRange(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const taken = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => portOpen('127.0.0.1', base + i)));
+    if (!taken.some(Boolean)) return base;
+  }
+}
+
+export async function startBenchStack(opts: {
+  say: (m: string) => void;
+  logLevel?: string;
+  /** Extra environment for every process (a lever under test, say). */
+  env?: Record<string, string>;
+}): Promise<BenchStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-bench-'));
+  const databaseUrls = {
+    users: `${POSTGRES}/${PREFIX}_users`,
+    orders: `${POSTGRES}/${PREFIX}_orders`,
+    payments: `${POSTGRES}/${PREFIX}_payments`,
+    inventory: `${POSTGRES}/${PREFIX}_inventory`,
+  };
+  const admin = new pg.Client({ connectionString: `${POSTGRES}/postgres` });
+  await admin.connect();
+  for (const url of Object.values(databaseUrls))
+    await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
+  await admin.end();
+  const redis = new Redis(REDIS);
+  await redis.flushdb();
+  redis.disconnect();
+
+  const [temporal, ui, mongo, gateway, ...servicePorts] = await Promise.all(
+    Array.from({ length: 9 }, () => freePort()),
+  );
+  const metricsBase = await freeRange();
+  const credentials = { email: 'admin@bench.ordersaga.local', password: 'bench-admin-password' };
+  const env: Record<string, string> = {
+    LOG_LEVEL: opts.logLevel ?? 'info',
+    GATEWAY_PORT: String(gateway),
+    ...Object.fromEntries(
+      ['USER', 'PRODUCT', 'ORDER', 'PAYMENT', 'NOTIFICATION'].map((s, i) => [
+        `${s}_SERVICE_PORT`,
+        String(servicePorts[i]),
+      ]),
+    ),
+    WORKER_METRICS_PORT_BASE: String(metricsBase),
+    DATABASE_URL_USERS: databaseUrls.users,
+    DATABASE_URL_ORDERS: databaseUrls.orders,
+    DATABASE_URL_PAYMENTS: databaseUrls.payments,
+    DATABASE_URL_INVENTORY: databaseUrls.inventory,
+    REDIS_URL: REDIS,
+    ADMIN_EMAIL: credentials.email,
+    ADMIN_PASSWORD: credentials.password,
+    // The load comes from one address and one user: the gateway's limits would measure themselves.
+    RATE_LIMIT_USER: '100000000/1m',
+    RATE_LIMIT_ANONYMOUS: '100000000/1m',
+    RATE_LIMIT_LOGIN: '100000000/1m',
+    ...opts.env,
+  };
+  const stack = await startStack({
+    dataDir,
+    env: { ...process.env, ...env },
+    temporal: { port: temporal!, uiPort: ui! },
+    mongo: { port: mongo! },
+    output: 'file',
+    say: opts.say,
+  });
+  const logsDir = join(dataDir, 'logs');
+  const bench = new Supervised(
+    'bench-worker',
+    () =>
+      startProcess('bench-worker', process.execPath, ['--import', 'tsx', 'main.ts', 'worker', 'bench'], {
+        env: {
+          ...process.env,
+          ...env,
+          TEMPORAL_ADDRESS: stack.urls.temporalAddress,
+          MONGO_URL: stack.urls.mongo,
+          ORDERSAGA_PARENT_PID: String(process.pid),
+        },
+        cwd: ROOT,
+        output: { kind: 'file', path: join(logsDir, 'bench-worker.log') },
+      }),
+    opts.say,
+    join(stack.pidsDir, 'bench-worker.pid'),
+  );
+  const stop = async () => {
+    await bench.stop();
+    await stack.stop();
+    if (!process.env.ORDERSAGA_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+    else opts.say(`logs kept in ${logsDir}`);
+  };
+  try {
+    await waitFor(
+      'the bench worker',
+      async () =>
+        (await fetch(`http://127.0.0.1:${metricsBase + 6}/ready`, { signal: AbortSignal.timeout(3000) })).ok,
+      120_000,
+      bench.current,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    stack,
+    gateway: stack.urls.gateway,
+    serviceUrls: stack.config.serviceUrls,
+    temporalAddress: stack.urls.temporalAddress,
+    admin: credentials,
+    pidsDir: stack.pidsDir,
+    logsDir,
+    stop,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The bench's arithmetic on real recorded histories (tests/histories/): what one order costs in Temporal
+ * Cloud actions and where its time went; and the soak's trend of a process's samples.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { billableActions, medianTimeline, timeline, type JsonHistory } from '../../scripts/bench/history.js';
+import { readProc, trend } from '../../scripts/bench/soak.js';
+
+const dir = fileURLToPath(new URL('../histories/', import.meta.url));
+const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as JsonHistory;
+
+describe('billable actions of a recorded order', () => {
+  it('a completed order before the levers: 1 start, 10 activities, 7 upserts (18 in 72 events)', () => {
+    const history = load('completed');
+    expect(billableActions(history)).toEqual({
+      total: 18,
+      byKind: { 'workflow start': 1, 'activity start': 10, 'search attribute upsert': 7 },
+    });
+    expect(history.events).toHaveLength(72);
+  });
+
+  it('after the local-order-writes patch: the writes billed once per workflow task (15 in 46 events)', () => {
+    const history = load('completed.local-writes');
+    expect(billableActions(history)).toEqual({
+      total: 15,
+      byKind: {
+        'workflow start': 1,
+        'activity start': 5,
+        // Five local writes in four workflow tasks (CHARGE_PAYMENT and CONFIRM_ORDER share one).
+        'local activities (one per workflow task)': 4,
+        'search attribute upsert': 4,
+        'search attribute upsert (patched())': 1,
+      },
+    });
+    expect(history.events).toHaveLength(46);
+    const locals = timeline(history).steps.filter((s) => s.kind === 'local activity');
+    expect(locals.map((s) => s.step)).toEqual(Array(5).fill('updateOrder'));
+    // From the worker's clock readings in each marker: unknown (null) where those are out of order, as in
+    // this recording's third write (completed before its recorded schedule time).
+    expect(locals.map((s) => s.executionMs === null)).toEqual([false, false, true, false, false]);
+    for (const s of locals) if (s.executionMs !== null) expect(s.executionMs).toBeGreaterThan(0);
+  });
+
+  it('counts each retry of an activity, timers, signals and updates', () => {
+    expect(billableActions(load('retried-payment')).byKind['activity retry']).toBe(2);
+    expect(billableActions(load('approval-timeout')).byKind).toMatchObject({ timer: 1, signal: 1 });
+    expect(billableActions(load('approved')).byKind).toMatchObject({ timer: 1, update: 1 });
+  });
+
+  it("counts the SDK's TemporalChangeVersion upsert of a patch apart from the saga's own", () => {
+    const { byKind } = billableActions(load('cancel-races-out-of-stock'));
+    expect(byKind['search attribute upsert (patched())']).toBe(1);
+    expect(billableActions(load('cancel-races-out-of-stock.pre-patch')).byKind).not.toHaveProperty(
+      'search attribute upsert (patched())',
+    );
+  });
+
+  it('every total is the sum of its kinds', () => {
+    for (const name of ['completed', 'approved-with-reason', 'compensation-failed-then-retried']) {
+      const { total, byKind } = billableActions(load(name));
+      expect(total).toBe(Object.values(byKind).reduce((a, b) => a + b, 0));
+    }
+  });
+});
+
+describe('where an order’s time went', () => {
+  it('lists each activity in order, with the step an order-row write records, and the workflow tasks', () => {
+    const t = timeline(load('completed'));
+    expect(t.steps.map((s) => s.step)).toEqual([
+      'reserveInventory',
+      'updateOrder RESERVE_INVENTORY:COMPLETED',
+      'chargePayment',
+      'updateOrder CHARGE_PAYMENT:COMPLETED',
+      'updateOrder CONFIRM_ORDER:COMPLETED',
+      'commitInventory',
+      'updateOrder COMMIT_INVENTORY:COMPLETED',
+      'getCustomer',
+      'notifyCustomer',
+      'updateOrder NOTIFY_CUSTOMER:COMPLETED',
+    ]);
+    expect(t.historyLength).toBe(72);
+    expect(t.workflowTasks.count).toBe(11);
+    for (const s of t.steps) {
+      expect(s.scheduleToStartMs).toBeGreaterThanOrEqual(0);
+      expect(s.executionMs).toBeGreaterThan(0);
+    }
+    // Every step and workflow task lies within the run: their sum cannot exceed it.
+    const parts =
+      t.steps.reduce((a, s) => a + s.scheduleToStartMs + (s.executionMs ?? 0), 0) +
+      t.workflowTasks.scheduleToStartMs +
+      t.workflowTasks.executionMs;
+    expect(parts).toBeLessThanOrEqual(t.totalMs);
+    expect(t.totalMs).toBeCloseTo(573.3, 1); // 13:21:52.642566314 → 13:21:53.215834552
+  });
+
+  it('takes the median of each step over histories of the same shape', () => {
+    const a = timeline(load('completed'));
+    const b = timeline(load('wf-completed'));
+    const m = medianTimeline([a, b, a]);
+    expect(m.steps.map((s) => s.step)).toEqual(a.steps.map((s) => s.step));
+    expect(m.steps[0]!.executionMs).toBe(a.steps[0]!.executionMs);
+  });
+});
+
+describe("the soak's trend of one process", () => {
+  const samples = (rssMb: (minute: number) => number) =>
+    Array.from({ length: 11 }, (_, i) => ({
+      t: i * 6_000,
+      pid: 42,
+      rssKb: rssMb(i / 10) * 1024,
+      ticks: i * 30, // 30 ticks (0.3 s of CPU) every 6 s: 5 %
+    }));
+
+  it('reports the slope of RSS in MB per minute, its growth and the mean CPU', () => {
+    const t = trend(
+      'orders-worker',
+      samples((m) => 100 + 10 * m),
+    );
+    expect(t.rssSlopeMbPerMin).toBeCloseTo(10, 5);
+    expect(t.rssMb).toEqual({ first: 100, last: 110, min: 100, max: 110 });
+    expect(t.rssGrowthPct).toBe(9); // the last two samples (mean 109.5) against the first two (100.5): 8.96 %
+    expect(t.cpuPercent).toEqual({ mean: 5, max: 5 });
+    expect(
+      trend(
+        'flat',
+        samples(() => 100),
+      ).rssSlopeMbPerMin,
+    ).toBe(0);
+  });
+
+  it('reads RSS and CPU time of a live process from /proc', () => {
+    const proc = readProc(process.pid);
+    expect(proc?.rssKb).toBeGreaterThan(1024);
+    expect(proc?.ticks).toBeGreaterThan(0);
+    expect(readProc(2 ** 22 + 1)).toBeNull();
+  });
+});

@@ -193,6 +193,9 @@ const checked = schema.superRefine((c, ctx) => {
     });
 });
 
+/** Every variable this file reads (a deployment that sets another has a typo or a stale name). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export type Config = z.infer<typeof schema> & {
   serviceUrls: Record<ServiceName, string>;
   servicePorts: Record<ServiceName, number>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import type { ServiceName } from '../../contracts/index.js';
-import { loadConfig, workerMetricsPort, type Config } from '../../lib/config.js';
+import { CONFIG_VARIABLES, loadConfig, workerMetricsPort, type Config } from '../../lib/config.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -35,7 +35,10 @@ const OTEL = /^OTEL_/;
 /** Validates an environment with the real schema; returns the keys it does not know (zod drops them). */
 export const unknownKeys = (env: Record<string, string>) => {
   const config = loadConfig(env);
-  return { config, unknown: Object.keys(env).filter((k) => !(k in config) && !OTEL.test(k)) };
+  return {
+    config,
+    unknown: Object.keys(env).filter((k) => !CONFIG_VARIABLES.includes(k) && !OTEL.test(k)),
+  };
 };
 
 export const SEARCH_ATTRIBUTES = Object.keys(

@@ -32,14 +32,16 @@ describe('Supervised', () => {
       },
       (m) => messages.push(m),
       undefined,
-      400,
+      // The healthy period: far longer than a `node -e` start on a loaded machine (a run that exits at once
+      // once took over 400 ms here and counted as healthy), yet short enough for a test.
+      5000,
     );
     p.keepRunning();
     try {
       await waitUntil(() => launches >= 3);
       expect(p.lastDelayMs).toBe(1000); // 500 ms, then 1000 ms: it keeps dying at once
-      runMs = 600; // now each run outlives the healthy period
-      await waitUntil(() => launches >= 5);
+      runMs = 5500; // now each run outlives the healthy period
+      await waitUntil(() => launches >= 5, 40_000);
       expect(p.lastDelayMs).toBe(500);
       expect(messages[0]).toMatch(/flaky exited \(code 3\); starting it again in 500 ms/);
     } finally {

@@ -375,4 +375,33 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
 }
 
+/**
+ * Empty stores for a stack that a tool drives (tests, chaos, bench): the four PostgreSQL databases
+ * `<prefix>_users|orders|payments|inventory` dropped (the stack creates and migrates them again) and the
+ * Redis database flushed. Returns the databases' URLs.
+ */
+export async function freshStores(postgres: string, prefix: string, redisUrl: string) {
+  const databaseUrls = {
+    users: `${postgres}/${prefix}_users`,
+    orders: `${postgres}/${prefix}_orders`,
+    payments: `${postgres}/${prefix}_payments`,
+    inventory: `${postgres}/${prefix}_inventory`,
+  };
+  const admin = new pg.Client({ connectionString: `${postgres}/postgres` });
+  await admin.connect();
+  try {
+    for (const url of Object.values(databaseUrls))
+      await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
+  } finally {
+    await admin.end();
+  }
+  const redis = new Redis(redisUrl);
+  try {
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
+  }
+  return databaseUrls;
+}
+
 export { freePort };

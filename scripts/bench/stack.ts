@@ -6,10 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { freePort, portOpen, startProcess, Supervised, waitFor } from '../processes.js';
-import { ROOT, startStack, type Stack } from '../stack.js';
+import { freshStores, ROOT, startStack, type Stack } from '../stack.js';
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
@@ -44,20 +42,7 @@ export async function startBenchStack(opts: {
   env?: Record<string, string>;
 }): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-bench-'));
-  const databaseUrls = {
-    users: `${POSTGRES}/${PREFIX}_users`,
-    orders: `${POSTGRES}/${PREFIX}_orders`,
-    payments: `${POSTGRES}/${PREFIX}_payments`,
-    inventory: `${POSTGRES}/${PREFIX}_inventory`,
-  };
-  const admin = new pg.Client({ connectionString: `${POSTGRES}/postgres` });
-  await admin.connect();
-  for (const url of Object.values(databaseUrls))
-    await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
-  await admin.end();
-  const redis = new Redis(REDIS);
-  await redis.flushdb();
-  redis.disconnect();
+  const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);
 
   const [temporal, ui, mongo, gateway, ...servicePorts] = await Promise.all(
     Array.from({ length: 9 }, () => freePort()),

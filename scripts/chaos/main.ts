@@ -8,12 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { SERVICES } from '../../contracts/index.js';
 import { parseDuration, workerMetricsPort } from '../../lib/config.js';
 import { freePort } from '../processes.js';
-import { startStack } from '../stack.js';
+import { freshStores, startStack } from '../stack.js';
 import { TEST_STACK_SETTINGS } from '../test-settings.js';
 import { runCampaign, type ChaosTarget } from './campaign.js';
 import { checkInvariants, report } from './invariants.js';
@@ -34,20 +32,7 @@ const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1_00
 console.log(`chaos: seed ${seed} (repeat with: npm run chaos -- --seed ${seed})`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-chaos-'));
-const databaseUrls = {
-  users: `${POSTGRES}/ordersaga_chaos_users`,
-  orders: `${POSTGRES}/ordersaga_chaos_orders`,
-  payments: `${POSTGRES}/ordersaga_chaos_payments`,
-  inventory: `${POSTGRES}/ordersaga_chaos_inventory`,
-};
-const admin = new pg.Client({ connectionString: `${POSTGRES}/postgres` });
-await admin.connect();
-for (const url of Object.values(databaseUrls))
-  await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
-await admin.end();
-const redis = new Redis(REDIS);
-await redis.flushdb();
-redis.disconnect();
+const databaseUrls = await freshStores(POSTGRES, 'ordersaga_chaos', REDIS);
 
 const ports = await Promise.all(Array.from({ length: 9 }, () => freePort()));
 const [temporal, ui, mongo, gateway, ...servicePorts] = ports as [

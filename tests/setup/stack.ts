@@ -5,12 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { freePort, portOpen } from '../../scripts/processes.js';
-import { startStack } from '../../scripts/stack.js';
+import { freshStores, startStack } from '../../scripts/stack.js';
 import { TEST_STACK_SETTINGS } from '../../scripts/test-settings.js';
 
 export interface StackInfo {
@@ -50,34 +48,13 @@ async function freeRange(): Promise<number> {
   }
 }
 
-async function resetDatabases(urls: string[]) {
-  const admin = new pg.Client({ connectionString: `${POSTGRES}/postgres` });
-  await admin.connect();
-  try {
-    for (const url of urls) {
-      await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
 export default async function setup(project: TestProject) {
   const started = Date.now();
   const [temporal, temporalUi, mongo, gateway, users, products, orders, payments, notifications] =
     await Promise.all(Array.from({ length: 9 }, () => freePort()));
   const workerMetricsBase = await freeRange();
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
-  const databaseUrls = {
-    users: `${POSTGRES}/${PREFIX}_users`,
-    orders: `${POSTGRES}/${PREFIX}_orders`,
-    payments: `${POSTGRES}/${PREFIX}_payments`,
-    inventory: `${POSTGRES}/${PREFIX}_inventory`,
-  };
-  await resetDatabases(Object.values(databaseUrls));
-  const redis = new Redis(REDIS);
-  await redis.flushdb();
-  redis.disconnect();
+  const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);
 
   const admin = { email: 'admin@test.ordersaga.local', password: 'test-admin-password' };
   const env: Record<string, string> = {

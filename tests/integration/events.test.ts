@@ -37,6 +37,7 @@ import {
   waitForOrder,
   waitUntil,
 } from '../support/client.js';
+import { parseMetrics, sum } from '../support/metrics.js';
 import { redisKeys } from '../support/stores.js';
 
 const logger = createLogger('events-test', 'silent');
@@ -89,11 +90,9 @@ function consume(
 const pendingOf = async (stream: string, group: string) =>
   Number(((await redis.xpending(stream, group)) as [number])[0]);
 
-async function metricValue(registry: Registry, name: string, labels: Record<string, string>) {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const value = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
-  return value?.value ?? 0;
-}
+/** A metric of a test consumer's own registry, read as a scrape would read it. */
+const metricValue = async (registry: Registry, name: string, labels: Record<string, string>) =>
+  sum(parseMetrics(await registry.metrics()), name, labels);
 
 describe('consumer groups', () => {
   it('moves a poison message to the dead-letter stream after N deliveries while the others keep flowing', async () => {
@@ -355,15 +354,8 @@ describe('facts of the system', () => {
 
     const metrics = async () => {
       const text = await (await fetch(`${stack().serviceUrls.notifications}/metrics`)).text();
-      const line = text
-        .split('\n')
-        .find(
-          (l) =>
-            l.startsWith('ordersaga_events_consumed_total{') &&
-            l.includes('type="user.deleted"') &&
-            l.includes('outcome="handled"'),
-        );
-      return Number(line?.split(' ').at(-1) ?? 0);
+      const labels = { type: 'user.deleted', outcome: 'handled' };
+      return sum(parseMetrics(text), 'ordersaga_events_consumed_total', labels);
     };
     const before = await metrics();
     const removed = await call('DELETE', `/api/v1/users/${customer.id}`, { token: admin });

@@ -140,6 +140,11 @@ const schema = z.object({
   /** The gateway's circuit breakers: consecutive failures that open one, and when it lets a probe through. */
   BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   BREAKER_HALF_OPEN_AFTER: duration.default(10_000),
+  /**
+   * How long the product service keeps a catalog document it has read (db/products/catalog-cache.ts): it
+   * forgets one as soon as it writes it, so only another replica's writes can take this long to show. 0: off.
+   */
+  CATALOG_CACHE_TTL: duration.default(5_000),
   /** How often a live order stream sends a comment line to keep idle connections open. */
   ORDER_STREAM_HEARTBEAT: duration.default(15_000),
   /** Domain events (lib/events): entries each stream keeps (trimmed with MAXLEN ~, so at least this many). */

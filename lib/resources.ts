@@ -43,8 +43,18 @@ export async function mongo(url: string): Promise<Resource<Db>> {
   };
 }
 
-export function redis(url: string): Resource<Redis> {
-  const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+/**
+ * `autoPipelining`: the commands issued in one tick of the event loop go out in one write, and their
+ * answers come back in one read (the gateway's per-request checks). Not for a client that blocks (XREADGROUP
+ * BLOCK): the commands queued behind it would wait.
+ */
+export function redis(url: string, opts: { autoPipelining?: boolean } = {}): Resource<Redis> {
+  const client = new Redis(url, {
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+    enableAutoPipelining: opts.autoPipelining ?? false,
+  });
   client.on('error', () => {}); // reconnects by itself; /ready reports the outage
   return {
     client,

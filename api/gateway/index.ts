@@ -8,7 +8,7 @@ import { createRateLimits } from './rate-limits.js';
 import { createUpstreams } from './upstream.js';
 
 export const gatewayService: Role = async ({ config, registry }) => {
-  const r = redis(config.REDIS_URL);
+  const r = redis(config.REDIS_URL, { autoPipelining: true });
   const limits = createRateLimits(r.client, config);
   const breakers = createBreakers(config, registry);
   const upstreams = createUpstreams(config.serviceUrls);

@@ -87,7 +87,9 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
     });
   });
 
-  app.openapi(routes.get, async (c) => ok(c, await orders.view(await ownOrder(c, c.req.valid('param').id))));
+  app.openapi(routes.get, async (c) =>
+    ok(c, await orders.get(c.req.valid('param').id, (row) => requireOwner(c, row.userId, 'order'))),
+  );
 
   app.openapi(routes.list, async (c) => {
     const principal = c.get('principal');

@@ -7,6 +7,8 @@ import { createProductsApp } from './products.app.js';
 export const productsService: Role = async ({ config }) => {
   const db = await mongo(config.MONGO_URL);
   const pg = postgres('products-api', config.DATABASE_URL_INVENTORY);
-  const { products } = await openProducts(db.client, pg.client);
+  const { products } = await openProducts(db.client, pg.client, {
+    catalogCacheTtlMs: config.CATALOG_CACHE_TTL,
+  });
   return { routes: createProductsApp({ products, verify: remoteVerifier(config) }), resources: [db, pg] };
 };

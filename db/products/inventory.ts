@@ -80,6 +80,17 @@ async function takeHolds(tx: Tx, orderId: string) {
 }
 
 export function createInventory(db: InventoryDb) {
+  // Every product read asks for one level: built once, not on each read (drizzle builds a query per call).
+  const levelOf = db
+    .select({
+      productId: inventory.productId,
+      stock: inventory.stock,
+      reserved: inventory.reserved,
+      sold: inventory.sold,
+    })
+    .from(inventory)
+    .where(eq(inventory.productId, sql.placeholder('productId')))
+    .prepare('inventory_level_of');
   return {
     /** Holds every item or none: one product short rolls back the holds on the others. */
     async reserve(
@@ -231,6 +242,12 @@ export function createInventory(db: InventoryDb) {
         .onConflictDoNothing()
         .returning({ productId: inventory.productId });
       return adopted.length;
+    },
+
+    /** One product's level: the product service's reads, prepared once (see levelOf above). */
+    async level(productId: string): Promise<StockLevel | undefined> {
+      const [row] = await levelOf.execute({ productId });
+      return row;
     },
 
     async levels(productIds: string[]): Promise<Map<string, StockLevel>> {

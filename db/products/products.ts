@@ -16,6 +16,7 @@ import {
   type CatalogCollections,
   type ProductDoc,
 } from './collections.js';
+import { createCatalogCache, type CatalogCache } from './catalog-cache.js';
 import { createInventory, type Inventory, type StockLevel } from './inventory.js';
 import * as inventorySchema from './schema.js';
 
@@ -58,11 +59,22 @@ function skuTaken(err: unknown): never {
 export function createProducts({
   catalog,
   inventory,
+  cache = createCatalogCache({ ttlMs: 0 }),
 }: {
   catalog: CatalogCollections;
   inventory: Inventory;
+  /** Catalog documents read by `get` (the product service's reads); none by default. */
+  cache?: CatalogCache;
 }) {
   const { products } = catalog;
+  /** Runs a write of one product's document, and has the cache forget that document once it is done. */
+  const writing = async <T>(id: string, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } finally {
+      cache.forget(id);
+    }
+  };
 
   async function withStock(docs: ProductDoc[]): Promise<Product[]> {
     const levels = await inventory.levels(docs.map((d) => d._id));
@@ -70,10 +82,12 @@ export function createProducts({
   }
 
   async function get(id: string): Promise<Product> {
-    const doc = await products.findOne({ _id: id });
+    const [doc, level] = await Promise.all([
+      cache.get(id, () => products.findOne({ _id: id })),
+      inventory.level(id),
+    ]);
     if (!doc) throw notFound('product');
-    const [product] = await withStock([doc]);
-    return product!;
+    return toProduct(doc, level);
   }
 
   return {
@@ -129,14 +143,16 @@ export function createProducts({
 
     /** `stock` sets the units available to reserve; units held by orders in flight are not touched. */
     async update(id: string, { stock, ...fields }: ProductChanges): Promise<Product> {
-      const done = await inventory.update(id, stock, () =>
-        products
-          .findOneAndUpdate(
-            { _id: id },
-            { $set: { ...fields, updatedAt: new Date() } },
-            { returnDocument: 'after' },
-          )
-          .catch(skuTaken),
+      const done = await writing(id, () =>
+        inventory.update(id, stock, () =>
+          products
+            .findOneAndUpdate(
+              { _id: id },
+              { $set: { ...fields, updatedAt: new Date() } },
+              { returnDocument: 'after' },
+            )
+            .catch(skuTaken),
+        ),
       );
       if (!done?.value) throw notFound('product');
       return await get(id);
@@ -147,7 +163,7 @@ export function createProducts({
      * commit or release what they hold and new ones find the product out of stock.
      */
     async remove(id: string): Promise<void> {
-      const done = await inventory.update(id, 0, () => products.deleteOne({ _id: id }));
+      const done = await writing(id, () => inventory.update(id, 0, () => products.deleteOne({ _id: id })));
       if (!done?.value.deletedCount) throw notFound('product');
     },
   };
@@ -156,9 +172,14 @@ export function createProducts({
 export type Products = ReturnType<typeof createProducts>;
 
 /** The product service's stores opened on its connections: catalog indexes ensured, inventory ready. */
-export async function openProducts(mongo: Db, inventoryPool: pg.Pool) {
+export async function openProducts(
+  mongo: Db,
+  inventoryPool: pg.Pool,
+  opts: { catalogCacheTtlMs?: number } = {},
+) {
   const catalog = catalogCollections(mongo);
   await ensureCatalogIndexes(catalog);
   const inventory = createInventory(createDb(inventoryPool, inventorySchema));
-  return { catalog, inventory, products: createProducts({ catalog, inventory }) };
+  const cache = createCatalogCache({ ttlMs: opts.catalogCacheTtlMs ?? 0 });
+  return { catalog, inventory, products: createProducts({ catalog, inventory, cache }) };
 }

@@ -1,0 +1,119 @@
+/**
+ * Where a read's CPU goes: starts the bench stack, places one order, then sends autocannon reads of that
+ * order and of a product, through the gateway and to the service directly, and reports each process's CPU
+ * time per answered request (from /proc: steadier than requests per second on a shared machine, though a
+ * busy machine still raises it).
+ * `PROFILE_CPU=<dir>` also writes a V8 CPU profile of the gateway's, the order service's and the product
+ * service's work during each of the four loads into <dir> (scripts/bench/cpu-profiler.mjs).
+ *
+ *   npm run bench:profile   (PROFILE_SECONDS: 8, PROFILE_CONNECTIONS: 20, PROFILE_CPU: unset)
+ */
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { readLoad } from './workloads.js';
+import { startBenchStack } from './stack.js';
+
+const say = (m: string) => console.log(`profile: ${m}`);
+const cpuDir = process.env.PROFILE_CPU;
+if (cpuDir) mkdirSync(cpuDir, { recursive: true });
+const seconds = Number(process.env.PROFILE_SECONDS ?? 8);
+const connections = Number(process.env.PROFILE_CONNECTIONS ?? 20);
+const target = await startBenchStack({
+  say,
+  logLevel: process.env.PROFILE_LOG_LEVEL ?? 'info',
+  env: cpuDir
+    ? {
+        NODE_OPTIONS: `--import ${fileURLToPath(new URL('cpu-profiler.mjs', import.meta.url))}`,
+        PROFILE_CPU_DIR: cpuDir,
+      }
+    : {},
+});
+const ticks = Number(process.env.CLK_TCK ?? 100);
+const cpuOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / ticks) * 1000; // utime + stime, ms
+};
+const pids = () =>
+  Object.fromEntries(
+    readdirSync(target.pidsDir)
+      .filter((f) => f.endsWith('.pid'))
+      .map((f) => [f.replace(/\.pid$/, ''), Number(readFileSync(join(target.pidsDir, f), 'utf8'))]),
+  );
+/** The shared servers (every PostgreSQL backend, Redis): not ours alone, so other load shows up here. */
+const serverCpu = (name: string) =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .reduce((sum, d) => {
+      try {
+        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name ? sum + cpuOf(Number(d)) : sum;
+      } catch {
+        return sum;
+      }
+    }, 0);
+const post = async (path: string, json: unknown, token?: string) => {
+  const res = await fetch(new URL(path, target.gateway), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(json),
+  });
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { data: Record<string, string> }).data;
+};
+try {
+  const admin = (await post('/api/v1/auth/token', target.admin)).accessToken!;
+  const email = `profile-${randomUUID().slice(0, 8)}@example.com`;
+  await post('/api/v1/users', { email, name: 'Profile', password: 'profile-password' });
+  const token = (await post('/api/v1/auth/token', { email, password: 'profile-password' })).accessToken!;
+  const product = await post(
+    '/api/v1/products',
+    { sku: `P-${randomUUID().slice(0, 8)}`, name: 'Profiled', priceCents: 100, stock: 1000 },
+    admin,
+  );
+  const order = await post(
+    '/api/v1/orders',
+    { items: [{ productId: product.id, quantity: 1 }], payment: { method: 'card', token: 'tok_visa' } },
+    token,
+  );
+  const auth = { Authorization: `Bearer ${token}` };
+  const cases = [
+    ['order via gateway', `${target.gateway}/api/v1/orders/${order.id}`, auth],
+    ['order direct', `${target.serviceUrls.orders}/api/v1/orders/${order.id}`, auth],
+    ['product via gateway', `${target.gateway}/api/v1/products/${product.id}`, undefined],
+    ['product direct', `${target.serviceUrls.products}/api/v1/products/${product.id}`, undefined],
+  ] as const;
+  await readLoad(cases[0][1], { connections, durationMs: 3000, headers: auth }); // warm-up
+  await readLoad(cases[2][1], { connections, durationMs: 3000 });
+  for (const [name, url, headers] of cases) {
+    const p = pids();
+    const before = Object.fromEntries(Object.entries(p).map(([k, pid]) => [k, cpuOf(pid)]));
+    const servers0 = { postgres: serverCpu('postgres'), redis: serverCpu('redis-server') };
+    const toggle = () => {
+      if (cpuDir) for (const k of ['gateway', 'orders-api', 'products-api']) process.kill(p[k]!, 'SIGUSR2');
+    };
+    toggle();
+    const self0 = process.cpuUsage();
+    const r = await readLoad(url, {
+      connections,
+      durationMs: seconds * 1000,
+      ...(headers ? { headers } : {}),
+    });
+    const self = process.cpuUsage(self0);
+    toggle();
+    const perReq = [
+      ...Object.entries(p).map(([k, pid]) => [k, (cpuOf(pid) - before[k]!) / r.ok] as const),
+      ...(['postgres', 'redis'] as const).map(
+        (k) => [`${k}*`, (serverCpu(k === 'redis' ? 'redis-server' : k) - servers0[k]) / r.ok] as const,
+      ),
+    ]
+      .filter(([, ms]) => ms > 0.005)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, ms]) => `${k} ${ms.toFixed(3)}`);
+    say(
+      `${name}: ${r.perSecond}/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}; CPU ms/request: ${perReq.join(', ')}, load generator ${((self.user + self.system) / 1000 / r.ok).toFixed(3)}`,
+    );
+  }
+} finally {
+  await target.stop();
+}

@@ -11,7 +11,7 @@ import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePort, startProcess, stopProcess, type Managed } from './processes.js';
+import { freePort, freePortRange, startProcess, stopProcess, type Managed } from './processes.js';
 import { ROOT } from './stack.js';
 import { ensureTemporalCli } from './tools.js';
 
@@ -75,7 +75,7 @@ try {
     REDIS_URL: REDIS,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     USER_SERVICE_PORT: String(await freePort()),
-    WORKER_METRICS_PORT_BASE: String(20_000 + Math.floor(Math.random() * 30_000)),
+    WORKER_METRICS_PORT_BASE: String(await freePortRange(5)),
   };
   const migrate = startProcess('migrate', process.execPath, ['dist/main.js', 'migrate'], {
     env,

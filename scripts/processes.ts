@@ -85,6 +85,20 @@ export async function portOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A base port such that base+1 … base+count are free: for the workers' metrics servers, which bind
+ * WORKER_METRICS_PORT_BASE + n. Chosen below Linux's ephemeral range (32768 and up), where no outgoing
+ * connection's local port can take one between this check and the server's bind.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const ports = Array.from({ length: count }, (_, i) => base + 1 + i);
+    const taken = await Promise.all(ports.map((port) => portOpen('127.0.0.1', port)));
+    if (!taken.some(Boolean)) return base;
+  }
+}
+
 /** Polls `check` until it resolves true, or fails naming `what` after `timeoutMs`. */
 export async function waitFor(
   what: string,

@@ -6,13 +6,17 @@
  * `PROFILE_CPU=<dir>` also writes a V8 CPU profile of the gateway's, the order service's and the product
  * service's work during each of the four loads into <dir> (scripts/bench/cpu-profiler.mjs).
  *
- *   npm run bench:profile   (PROFILE_SECONDS: 8, PROFILE_CONNECTIONS: 20, PROFILE_CPU: unset)
+ * `PROFILE_SAGA=<concurrency>` first does the same for closed loops of the ceiling workflow and of the saga
+ * (CPU time per completed workflow).
+ *
+ *   npm run bench:profile   (PROFILE_SECONDS: 8, PROFILE_CONNECTIONS: 20, PROFILE_CPU and PROFILE_SAGA unset)
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { readLoad } from './workloads.js';
+import { Client, Connection } from '@temporalio/client';
+import { ceilingRun, closedLoop, readLoad, sagaRun } from './workloads.js';
 import { startBenchStack } from './stack.js';
 
 const say = (m: string) => console.log(`profile: ${m}`);
@@ -85,34 +89,63 @@ try {
   ] as const;
   await readLoad(cases[0][1], { connections, durationMs: 3000, headers: auth }); // warm-up
   await readLoad(cases[2][1], { connections, durationMs: 3000 });
-  for (const [name, url, headers] of cases) {
+  /** Runs `load` and prints each process's CPU time per unit of work it reports done. */
+  const measure = async (name: string, load: () => Promise<{ done: number; summary: string }>) => {
     const p = pids();
     const before = Object.fromEntries(Object.entries(p).map(([k, pid]) => [k, cpuOf(pid)]));
     const servers0 = { postgres: serverCpu('postgres'), redis: serverCpu('redis-server') };
+    const self0 = process.cpuUsage();
+    const { done, summary } = await load();
+    const self = process.cpuUsage(self0);
+    const per = [
+      ...Object.entries(p).map(([k, pid]) => [k, (cpuOf(pid) - before[k]!) / done] as const),
+      ...(['postgres', 'redis'] as const).map(
+        (k) => [`${k}*`, (serverCpu(k === 'redis' ? 'redis-server' : k) - servers0[k]) / done] as const,
+      ),
+      ['load generator', (self.user + self.system) / 1000 / done] as const,
+    ]
+      .filter(([, ms]) => ms > 0.005)
+      .sort((a, b) => b[1] - a[1]);
+    const total = per.reduce((sum, [, ms]) => sum + ms, 0);
+    say(
+      `${name}: ${summary}; CPU ms each: ${per.map(([k, ms]) => `${k} ${ms.toFixed(3)}`).join(', ')}; total ${total.toFixed(3)}`,
+    );
+  };
+  if (process.env.PROFILE_SAGA) {
+    const connection = await Connection.connect({ address: target.temporalAddress });
+    const temporal = new Client({ connection });
+    const concurrency = Number(process.env.PROFILE_SAGA);
+    const runs = {
+      ceiling: ceilingRun(temporal),
+      saga: sagaRun({ gateway: target.gateway, token, productId: product.id!, temporal }),
+    };
+    for (const [name, one] of Object.entries(runs)) {
+      await closedLoop(concurrency, 3000, one); // warm-up
+      await measure(`${name} at concurrency ${concurrency}`, async () => {
+        const r = await closedLoop(concurrency, seconds * 1000, one);
+        return { done: r.completed, summary: `${r.perSecond}/s, p50 ${Math.round(r.latencyMs.p50)} ms` };
+      });
+    }
+    await connection.close();
+  }
+  for (const [name, url, headers] of cases) {
+    const p = pids();
     const toggle = () => {
       if (cpuDir) for (const k of ['gateway', 'orders-api', 'products-api']) process.kill(p[k]!, 'SIGUSR2');
     };
     toggle();
-    const self0 = process.cpuUsage();
-    const r = await readLoad(url, {
-      connections,
-      durationMs: seconds * 1000,
-      ...(headers ? { headers } : {}),
+    await measure(name, async () => {
+      const r = await readLoad(url, {
+        connections,
+        durationMs: seconds * 1000,
+        ...(headers ? { headers } : {}),
+      });
+      return {
+        done: r.ok,
+        summary: `${r.perSecond}/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}`,
+      };
     });
-    const self = process.cpuUsage(self0);
     toggle();
-    const perReq = [
-      ...Object.entries(p).map(([k, pid]) => [k, (cpuOf(pid) - before[k]!) / r.ok] as const),
-      ...(['postgres', 'redis'] as const).map(
-        (k) => [`${k}*`, (serverCpu(k === 'redis' ? 'redis-server' : k) - servers0[k]) / r.ok] as const,
-      ),
-    ]
-      .filter(([, ms]) => ms > 0.005)
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, ms]) => `${k} ${ms.toFixed(3)}`);
-    say(
-      `${name}: ${r.perSecond}/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}; CPU ms/request: ${perReq.join(', ')}, load generator ${((self.user + self.system) / 1000 / r.ok).toFixed(3)}`,
-    );
   }
 } finally {
   await target.stop();

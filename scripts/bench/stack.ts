@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, portOpen, startProcess, Supervised, waitFor } from '../processes.js';
+import { freePort, freePortRange, startProcess, Supervised, waitFor } from '../processes.js';
 import { freshStores, ROOT, startStack, type Stack } from '../stack.js';
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -26,15 +26,6 @@ export interface BenchStack {
   stop: () => Promise<void>;
 }
 
-/** Six consecutive free ports after the returned base: the workers' metrics (+1…+5) and the bench worker's (+6). */
-async function freeRange(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const taken = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => portOpen('127.0.0.1', base + i)));
-    if (!taken.some(Boolean)) return base;
-  }
-}
-
 export async function startBenchStack(opts: {
   say: (m: string) => void;
   logLevel?: string;
@@ -47,7 +38,8 @@ export async function startBenchStack(opts: {
   const [temporal, ui, mongo, gateway, ...servicePorts] = await Promise.all(
     Array.from({ length: 9 }, () => freePort()),
   );
-  const metricsBase = await freeRange();
+  // The workers' metrics (+1…+5) and the bench worker's (+6).
+  const metricsBase = await freePortRange(6);
   const credentials = { email: 'admin@bench.ordersaga.local', password: 'bench-admin-password' };
   const env: Record<string, string> = {
     LOG_LEVEL: opts.logLevel ?? 'info',

@@ -51,7 +51,7 @@ const env: Record<string, string> = {
       String(servicePorts[i]),
     ]),
   ),
-  WORKER_METRICS_PORT_BASE: String(20_000 + (seed % 20_000)),
+  WORKER_METRICS_PORT_BASE: String(20_000 + (seed % 12_000)), // below the ephemeral ports (32768+)
   DATABASE_URL_USERS: databaseUrls.users,
   DATABASE_URL_ORDERS: databaseUrls.orders,
   DATABASE_URL_PAYMENTS: databaseUrls.payments,

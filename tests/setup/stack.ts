@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { freePort, portOpen } from '../../scripts/processes.js';
+import { freePort, freePortRange } from '../../scripts/processes.js';
 import { freshStores, startStack } from '../../scripts/stack.js';
 import { TEST_STACK_SETTINGS } from '../../scripts/test-settings.js';
 
@@ -39,20 +39,11 @@ const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
 /** The test databases' name prefix: a second checkout running its integration tests at once sets its own. */
 const PREFIX = process.env.TEST_DATABASE_PREFIX ?? 'ordersaga_test';
 
-/** Five consecutive free ports after `base`, for the workers' metrics servers. */
-async function freeRange(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const taken = await Promise.all([1, 2, 3, 4, 5].map((i) => portOpen('127.0.0.1', base + i)));
-    if (!taken.some(Boolean)) return base;
-  }
-}
-
 export default async function setup(project: TestProject) {
   const started = Date.now();
   const [temporal, temporalUi, mongo, gateway, users, products, orders, payments, notifications] =
     await Promise.all(Array.from({ length: 9 }, () => freePort()));
-  const workerMetricsBase = await freeRange();
+  const workerMetricsBase = await freePortRange(5);
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
   const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);
 

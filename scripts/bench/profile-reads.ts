@@ -121,10 +121,17 @@ try {
     };
     for (const [name, one] of Object.entries(runs)) {
       await closedLoop(concurrency, 3000, one); // warm-up
+      const p = pids();
+      const toggle = () => {
+        if (cpuDir && name === 'saga')
+          for (const k of ['orders-worker', 'orders-api']) process.kill(p[k]!, 'SIGUSR2');
+      };
+      toggle();
       await measure(`${name} at concurrency ${concurrency}`, async () => {
         const r = await closedLoop(concurrency, seconds * 1000, one);
         return { done: r.completed, summary: `${r.perSecond}/s, p50 ${Math.round(r.latencyMs.p50)} ms` };
       });
+      toggle();
     }
     await connection.close();
   }

@@ -30,6 +30,13 @@ interface DevServerSettings {
 const readJson = <T>(file: string) =>
   JSON.parse(readFileSync(join(ROOT, 'temporal-config', file), 'utf8')) as T;
 
+/**
+ * How a stack process runs main.ts: ORDERSAGA_COMPILED=1 runs what the image runs, dist/ from `npm run
+ * build` (compiled JS, prebuilt workflow bundle); otherwise the sources through tsx.
+ */
+export const mainEntry = (): string[] =>
+  process.env.ORDERSAGA_COMPILED === '1' ? ['dist/main.js'] : ['--import', 'tsx', 'main.ts'];
+
 export interface StackOptions {
   dataDir: string;
   /** Environment of every process: process.env plus overrides (ports, database URLs, ...). */
@@ -308,8 +315,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await seed(config, createLogger('seed', 'warn'));
 
     checkpoint();
-    // ORDERSAGA_COMPILED=1 runs what the image runs: dist/ from `npm run build` (compiled JS, prebuilt bundle).
-    const entry = process.env.ORDERSAGA_COMPILED === '1' ? ['dist/main.js'] : ['--import', 'tsx', 'main.ts'];
+    const entry = mainEntry();
     const node = (name: string, args: string[]) =>
       new Supervised(
         name,

@@ -24,8 +24,10 @@ export const benchWorker: Role = async ({ config, logger }) => {
     {
       taskQueue: BENCH_TASK_QUEUES.orders,
       activities: { benchConfirm },
-      // From the sources, bundled at start: the prebuilt bundle holds the order saga only.
-      workflowsPath: fileURLToPath(new URL('../workflows/bench.ts', import.meta.url)),
+      // Bundled at start (from dist/ when compiled): the prebuilt bundle holds the order saga only.
+      workflowsPath: fileURLToPath(
+        new URL(`../workflows/bench.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+      ),
     },
     { taskQueue: BENCH_TASK_QUEUES.products, activities: { benchReserve, benchCommit } },
     { taskQueue: BENCH_TASK_QUEUES.payments, activities: { benchCharge } },

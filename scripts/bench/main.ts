@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --concurrency 10,25,50 --cell 20s --warmup 10s --reads 10s --read-rounds 2 --quick]`:
+ * `npm run bench [-- --concurrency 10,25,50 --cell 20s --warmup 10s --reads 10s --read-rounds 2 --quick --tsx]`:
  * starts its own stack (databases ordersaga_bench_*, Redis database 8, free ports, a temporary data folder)
  * with the bench worker role, measures the saga beside the ceiling and the reads through the gateway beside
  * the same reads sent to the service, writes bench/results/<time>.json and .svg, and prints a table.
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results' },
     /** About two minutes of measurement instead of five: shorter cells, warm-up and reads. */
     quick: { type: 'boolean', default: false },
+    /** Measure the sources through tsx (development) instead of the compiled build (what the image runs). */
+    tsx: { type: 'boolean', default: false },
   },
 });
 const say = (m: string) => console.log(`bench: ${m}`);
@@ -34,12 +36,13 @@ const options: BenchOptions = {
   readRounds: Number(values['read-rounds']),
   readConnections: Number(values.connections),
   samples: Number(values.samples),
+  runtime: values.tsx ? 'tsx' : 'compiled',
   say,
 };
 if (options.concurrencies.some((c) => !Number.isInteger(c) || c < 1))
   throw new Error('--concurrency is a list of positive integers, such as 10,25,50');
 
-const target = await startBenchStack({ say, logLevel: values['log-level'] });
+const target = await startBenchStack({ say, logLevel: values['log-level'], runtime: options.runtime });
 let failed = true;
 try {
   const result = await runBench(

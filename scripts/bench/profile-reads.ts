@@ -9,7 +9,9 @@
  * `PROFILE_SAGA=<concurrency>` first does the same for closed loops of the ceiling workflow and of the saga
  * (CPU time per completed workflow).
  *
- *   npm run bench:profile   (PROFILE_SECONDS: 8, PROFILE_CONNECTIONS: 20, PROFILE_CPU and PROFILE_SAGA unset)
+ * It measures the compiled build (what the image runs), or the sources through tsx with PROFILE_TSX=1.
+ *
+ *   npm run bench:profile   (PROFILE_SECONDS: 8, PROFILE_CONNECTIONS: 20; PROFILE_CPU, PROFILE_SAGA, PROFILE_TSX unset)
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +28,7 @@ const seconds = Number(process.env.PROFILE_SECONDS ?? 8);
 const connections = Number(process.env.PROFILE_CONNECTIONS ?? 20);
 const target = await startBenchStack({
   say,
+  runtime: process.env.PROFILE_TSX ? 'tsx' : 'compiled',
   logLevel: process.env.PROFILE_LOG_LEVEL ?? 'info',
   env: cpuDir
     ? {

@@ -45,6 +45,8 @@ export interface BenchOptions {
   readConnections: number;
   /** Histories read per concurrency for the time breakdown. */
   samples: number;
+  /** What the stack ran: dist/ (`compiled`, as the image) or the sources through tsx; for the record. */
+  runtime?: 'compiled' | 'tsx';
   say: (line: string) => void;
 }
 
@@ -233,6 +235,7 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
         readRounds: opts.readRounds,
         readConnections: opts.readConnections,
         samples: opts.samples,
+        ...(opts.runtime ? { runtime: opts.runtime } : {}),
       },
       cells,
       reads: { order, product: productRead },

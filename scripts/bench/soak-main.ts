@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --duration 10m --rate 2 --sample 5s --probe 20s]`: starts its own stack (as
+ * `npm run soak [-- --duration 10m --rate 2 --sample 5s --probe 20s --tsx]`: starts its own stack (as
  * `npm run bench` does), measures the peak with a short closed loop unless --rate is given, places orders
  * at half of it for the duration while sampling every process's RSS and CPU from /proc, and writes
  * bench/results/soak-<time>.json: each process's RSS slope and growth, its CPU, and the error count.
@@ -21,13 +21,19 @@ const { values } = parseArgs({
     cards: { type: 'string', default: 'visa=1' },
     'log-level': { type: 'string', default: 'info' },
     out: { type: 'string', default: 'bench/results' },
+    /** Soak the sources through tsx (development) instead of the compiled build (what the image runs). */
+    tsx: { type: 'boolean', default: false },
   },
 });
 const say = (m: string) => console.log(`soak: ${m}`);
 const durationMs = parseDuration(values.duration);
 if (durationMs > 6 * 3_600_000) throw new Error('--duration is bounded: at most 6h');
 
-const target = await startBenchStack({ say, logLevel: values['log-level'] });
+const target = await startBenchStack({
+  say,
+  logLevel: values['log-level'],
+  runtime: values.tsx ? 'tsx' : 'compiled',
+});
 let failed = true;
 try {
   const result = await runSoak(

@@ -3,15 +3,18 @@
  * ports, databases `ordersaga_bench_*`, Redis database 8, a temporary data folder), plus the `bench` worker
  * role that hosts the ceiling workflow. Never the stack of a running `npm start`.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, freePortRange, startProcess, Supervised, waitFor } from '../processes.js';
-import { freshStores, ROOT, startStack, type Stack } from '../stack.js';
+import { freshStores, mainEntry, ROOT, startStack, type Stack } from '../stack.js';
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
 const PREFIX = process.env.BENCH_DATABASE_PREFIX ?? 'ordersaga_bench';
+
+export type Runtime = 'compiled' | 'tsx';
 
 export interface BenchStack {
   stack: Stack;
@@ -31,7 +34,17 @@ export async function startBenchStack(opts: {
   logLevel?: string;
   /** Extra environment for every process (a lever under test, say). */
   env?: Record<string, string>;
+  /**
+   * `compiled` (the default) measures what the image runs: `npm run build` first, then dist/ (compiled
+   * JavaScript, the prebuilt workflow bundle); `tsx` measures the sources as development runs them.
+   */
+  runtime?: Runtime;
 }): Promise<BenchStack> {
+  if ((opts.runtime ?? 'compiled') === 'compiled') {
+    opts.say('building dist/ (npm run build), to measure what the image runs');
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: 'inherit' });
+    process.env.ORDERSAGA_COMPILED = '1';
+  } else delete process.env.ORDERSAGA_COMPILED;
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-bench-'));
   const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);
 
@@ -76,7 +89,7 @@ export async function startBenchStack(opts: {
   const bench = new Supervised(
     'bench-worker',
     () =>
-      startProcess('bench-worker', process.execPath, ['--import', 'tsx', 'main.ts', 'worker', 'bench'], {
+      startProcess('bench-worker', process.execPath, [...mainEntry(), 'worker', 'bench'], {
         env: {
           ...process.env,
           ...env,

@@ -26,6 +26,7 @@ export const ROLES = [...roles('APIS', 'api'), ...roles('WORKERS', 'worker')];
 
 /** The port a role's /health, /ready and /metrics answer on, under a given configuration. */
 export const rolePort = (config: Config, role: string) => {
+  if (role === 'codec-server') return config.CODEC_SERVER_PORT;
   const [kind, name] = role.split(' ') as ['api' | 'worker', string];
   if (kind === 'worker') return workerMetricsPort(config, name as ServiceName);
   return name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name as ServiceName];

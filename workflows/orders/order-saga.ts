@@ -342,10 +342,17 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       }
 
       enter('CHARGE_PAYMENT');
+      let charged = false;
       const payment = await saga.step(
         'CHARGE_PAYMENT',
         async () => {
-          await call(paymentsUndo.refundPayment, summaries.refund(input), {
+          // After a declined or lost charge there is nothing to refund: the undo only voids (and refunds a
+          // charge that landed unseen). Saying "refund" there read as money taken and given back.
+          const summary =
+            !charged && patched('payment-undo-summary')
+              ? summaries.voidCharge(input)
+              : summaries.refund(input);
+          await call(paymentsUndo.refundPayment, summary, {
             ...trace,
             userId: input.userId,
             amountCents: input.totalCents,
@@ -360,6 +367,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
             currency: input.currency,
             method: input.payment.method,
             token: input.payment.token,
+          }).then((result) => {
+            charged = true;
+            return result;
           }),
       );
       // The pivot is the capture itself: a cancel that arrives while its step is being written is refused

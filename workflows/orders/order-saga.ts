@@ -385,6 +385,15 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       (cancelRequested && failureReasonOf(err) !== null && (lean || patched('cancel-wins-over-failure')))
         ? 'CANCELLED_BY_USER'
         : failureReasonOf(err);
+    // A cancel requested of the workflow itself (`temporal workflow cancel`, the Web UI's "Request
+    // Cancellation") came through no signal or update: say so, rather than leave who decided empty.
+    if (
+      isCancellation(err) &&
+      !cancelRequested &&
+      state.decidedBy === null &&
+      patched('workflow-cancel-decided-by')
+    )
+      state.decidedBy = 'workflow cancel';
     const paymentId = paymentIdOf(err);
     compensating = true;
     situation.failure = { reason, message: failureMessageOf(err) };

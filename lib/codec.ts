@@ -22,6 +22,9 @@ const TAG_BYTES = 16;
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : undefined);
 
+/** Whether a payload is one this codec encrypted. */
+export const isEncrypted = (payload: Payload) => str(payload.metadata?.encoding) === ENCRYPTED_ENCODING;
+
 export class AesGcmCodec implements PayloadCodec {
   private readonly byId: Map<string, Buffer>;
   private readonly current: CodecKey;
@@ -51,7 +54,7 @@ export class AesGcmCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (str(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
+      if (!isEncrypted(payload)) return payload;
       const id = str(payload.metadata?.['encryption-key-id']) ?? '';
       const key = this.byId.get(id);
       if (!key) throw new Error(`payload encrypted with key "${id}", which is not in PAYLOAD_CODEC_KEYS`);

@@ -77,6 +77,21 @@ export interface Stack {
 
 const execFileAsync = promisify(execFile);
 
+/**
+ * The local codec endpoint's settings: the dev server's Web UI has no login, so it cannot send the bearer token
+ * the endpoint asks for by default and would show every payload still encrypted. Where both listen on this
+ * machine only (BIND_HOST a loopback address), the endpoint answers without a token, as the UI itself shows
+ * everything to whoever opens it; an explicit CODEC_SERVER_AUTH wins.
+ */
+export function localCodecEnv(
+  env: Record<string, string | undefined>,
+  bindHost: string,
+  ownWebUi: boolean,
+): Record<string, string> {
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(bindHost);
+  return ownWebUi && loopback && !env.CODEC_SERVER_AUTH ? { CODEC_SERVER_AUTH: 'none' } : {};
+}
+
 /** PostgreSQL and Redis are expected to run; if they are local and stopped, start them the machine's way. */
 export async function ensurePostgres(url: string, say: (m: string) => void) {
   const probe = async () => {
@@ -316,12 +331,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     checkpoint();
     const entry = mainEntry();
-    const node = (name: string, args: string[]) =>
+    const node = (name: string, args: string[], extra: Record<string, string> = {}) =>
       new Supervised(
         name,
         () =>
           startProcess(name, process.execPath, [...entry, ...args], {
-            env: { ...env, ORDERSAGA_PARENT_PID: String(process.pid) },
+            env: { ...env, ...extra, ORDERSAGA_PARENT_PID: String(process.pid) },
             cwd: ROOT,
             output: output(name),
           }),
@@ -340,7 +355,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       readyChecks.push([`${service} service`, `${config.serviceUrls[service]}/ready`, api]);
     }
     if (codecUrl) {
-      const codec = track(node('codec-server', ['codec-server']), processes);
+      const codec = track(
+        node('codec-server', ['codec-server'], localCodecEnv(env, config.BIND_HOST, temporalUi !== null)),
+        processes,
+      );
       readyChecks.push(['codec endpoint', `${codecUrl}/ready`, codec]);
     }
     const gateway = track(node('gateway', ['api', 'gateway']), processes);

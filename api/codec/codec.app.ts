@@ -3,11 +3,13 @@
  * the payloads they show to POST /decode and get them back readable; POST /encode does the reverse, for
  * input an operator types. Decoding shows card tokens and emails, so it asks for a bearer token with
  * `orders:read:any` (CODEC_SERVER_AUTH=token), except where the Web UI has no login (`none`).
+ * Without PAYLOAD_CODEC_KEYS (encryption off) it passes clear payloads through and names the missing key for
+ * an encrypted one, so a deployment can point its Web UI at it whether or not a key is set.
  */
-import type { Payload } from '@temporalio/common';
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { AesGcmCodec } from '../../lib/codec.js';
+import { AesGcmCodec, isEncrypted } from '../../lib/codec.js';
 import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
@@ -49,10 +51,19 @@ const toJson = (payloads: Payload[]): JsonPayloads => ({
   })),
 });
 
+/** Encryption off: what the workers wrote is clear; an encrypted payload means a key is missing here. */
+const clearCodec: PayloadCodec = {
+  encode: async (payloads) => payloads,
+  decode: async (payloads) => {
+    if (payloads.some(isEncrypted))
+      throw new Error('payload is encrypted, but PAYLOAD_CODEC_KEYS is not set on the codec endpoint');
+    return payloads;
+  },
+};
+
 export function createCodecApp(config: Config, verify: Verifier) {
   const keys = config.PAYLOAD_CODEC_KEYS;
-  if (!keys) throw new Error('the codec endpoint needs PAYLOAD_CODEC_KEYS (the keys the workers use)');
-  const codec = new AesGcmCodec(keys);
+  const codec = keys ? new AesGcmCodec(keys) : clearCodec;
   const app = createRouter();
   const origins = config.CODEC_CORS_ORIGINS ?? [new URL(config.TEMPORAL_UI_URL).origin];
   app.use(

@@ -17,6 +17,8 @@ import {
   root,
   run,
   SEARCH_ATTRIBUTES,
+  asTheWebUi,
+  startCodecServer,
   tools,
   unknownKeys,
 } from './support.js';
@@ -171,6 +173,7 @@ describe('docker-compose.yml, loaded by the compose-spec loader', () => {
 
   it('publishes only the load balancer, Temporal and the UIs, on 127.0.0.1 unless .env says otherwise', async () => {
     expect(published(await load())).toEqual([
+      'codec-server 127.0.0.1:8089->8089',
       'load-balancer 127.0.0.1:8080->8080',
       'temporal 127.0.0.1:7233->7233',
       'temporal-ui 127.0.0.1:8233->8080',
@@ -187,6 +190,8 @@ describe('docker-compose.yml, loaded by the compose-spec loader', () => {
     expect(moved).toContain('jaeger 0.0.0.0:16686->16686');
     expect(moved).toContain('kibana 0.0.0.0:5601->5601');
     expect(moved).toContain('prometheus 0.0.0.0:9090->9090');
+    // It needs no token: it stays on this machine whatever BIND_ADDRESS says.
+    expect(moved).toContain('codec-server 127.0.0.1:8089->8089');
   });
 
   it('runs two gateway replicas behind Nginx, which proxies to the gateway service on its port', async () => {
@@ -197,6 +202,110 @@ describe('docker-compose.yml, loaded by the compose-spec loader', () => {
     expect(mount?.source).toBe(join(root, 'deploy/nginx/nginx.conf'));
     const port = loadConfig(env(services.gateway!)).GATEWAY_PORT;
     expect(read('deploy/nginx/nginx.conf')).toMatch(new RegExp(`server gateway:${port} resolve;`));
+  });
+});
+
+/**
+ * The codec endpoint as the Web UI uses it: the operator's browser (not the UI's server) calls it, so the
+ * UI's TEMPORAL_CODEC_ENDPOINT is its published address, and it must answer the UI's origins. It decodes
+ * card tokens and emails without a token (this Web UI has no login to send one): only on loopback.
+ */
+function codecProblems(project: Project): string[] {
+  const out: string[] = [];
+  const found = Object.entries(project.services).filter(
+    ([, s]) => isApp(s) && s.command?.join(' ') === 'codec-server',
+  );
+  if (found.length !== 1) return [`codec-server: run by ${found.length} services`];
+  const [name, codec] = found[0]!;
+  const config = loadConfig(env(codec));
+  const port = config.CODEC_SERVER_PORT;
+  if (!codec.healthcheck?.test?.join(' ').includes(`http://127.0.0.1:${port}/ready`))
+    out.push(`${name}: healthcheck is not /ready on ${port}`);
+  if (env(codec).PAYLOAD_CODEC_KEYS !== env(project.services['orders-worker']!).PAYLOAD_CODEC_KEYS)
+    out.push(`${name}: PAYLOAD_CODEC_KEYS is not the workers'`);
+  const published = (codec.ports ?? []).filter((p) => p.target === port);
+  if (published.length !== 1 || published[0]!.host_ip !== '127.0.0.1')
+    out.push(`${name}: port ${port} is not published on 127.0.0.1 only`);
+  const ui = project.services['temporal-ui']!;
+  const endpoint = env(ui).TEMPORAL_CODEC_ENDPOINT;
+  const target = endpoint ? new URL(endpoint) : null;
+  if (
+    !target ||
+    !['localhost', '127.0.0.1'].includes(target.hostname) ||
+    target.port !== published[0]?.published
+  )
+    out.push(`temporal-ui: TEMPORAL_CODEC_ENDPOINT ${endpoint} is not ${name}'s published address`);
+  const uiPort = ui.ports?.[0]?.published;
+  const origins = config.CODEC_CORS_ORIGINS ?? [new URL(config.TEMPORAL_UI_URL).origin];
+  for (const origin of [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`])
+    if (!origins.includes(origin)) out.push(`${name}: does not answer the Web UI's origin ${origin}`);
+  return out;
+}
+
+describe('the codec endpoint for the Web UI', () => {
+  it('runs beside the Web UI, which points the browser at it, on any ports .env sets', async () => {
+    expect(codecProblems(await load())).toEqual([]);
+    const dir = brokenCopy(COMPOSE_FILES, (d) => {
+      replaceIn(join(d, '.env.example'), 'BIND_ADDRESS=127.0.0.1', 'BIND_ADDRESS=0.0.0.0');
+      replaceIn(join(d, '.env.example'), 'TEMPORAL_UI_PORT=8233', 'TEMPORAL_UI_PORT=18233');
+      replaceIn(join(d, '.env.example'), 'CODEC_SERVER_PORT=8089', 'CODEC_SERVER_PORT=18089');
+      replaceIn(join(d, '.env.example'), 'PAYLOAD_CODEC_KEYS=', `PAYLOAD_CODEC_KEYS=k1:${'A'.repeat(43)}=`);
+    });
+    copies.push(dir);
+    expect(codecProblems(await load(['--env-file', '.env.example'], dir))).toEqual([]);
+  });
+
+  it('fails a broken copy: the UI not pointed at it, an origin missing, published beyond loopback', async () => {
+    const broken = (from: string, to: string) => {
+      const dir = brokenCopy(COMPOSE_FILES, (d) => replaceIn(join(d, 'docker-compose.yml'), from, to));
+      copies.push(dir);
+      return dir;
+    };
+    expect(
+      codecProblems(
+        await load(
+          [],
+          broken(
+            'TEMPORAL_CODEC_ENDPOINT: http://localhost:',
+            'TEMPORAL_CODEC_ENDPOINT: http://codec-server:',
+          ),
+        ),
+      ),
+    ).toEqual([
+      "temporal-ui: TEMPORAL_CODEC_ENDPOINT http://codec-server:8089 is not codec-server's published address",
+    ]);
+    expect(
+      codecProblems(await load([], broken(',http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}\n', '\n'))),
+    ).toEqual(["codec-server: does not answer the Web UI's origin http://127.0.0.1:8233"]);
+    expect(
+      codecProblems(
+        await load(
+          [],
+          broken(
+            "'127.0.0.1:${CODEC_SERVER_PORT:-8089}:8089'",
+            "'${BIND_ADDRESS:-0.0.0.0}:${CODEC_SERVER_PORT:-8089}:8089'",
+          ),
+        ),
+      ),
+    ).toEqual(['codec-server: port 8089 is not published on 127.0.0.1 only']);
+  });
+
+  it('answers the Web UI’s browser, as configured here: the preflight from its origin, then a decode', async () => {
+    const { services } = await load();
+    const codec = await startCodecServer(env(services['codec-server']!));
+    try {
+      for (const origin of ['http://localhost:8233', 'http://127.0.0.1:8233'])
+        expect(await asTheWebUi(codec.url, origin), origin).toEqual({
+          preflight: 204,
+          allowOrigin: origin,
+          allowHeaders: expect.stringContaining('x-namespace'),
+          decode: 200,
+          decodeAllowOrigin: origin,
+        });
+      expect((await asTheWebUi(codec.url, 'http://evil.example')).allowOrigin).toBeNull();
+    } finally {
+      await codec.stop();
+    }
   });
 });
 

@@ -18,6 +18,8 @@ import {
   root,
   run,
   SEARCH_ATTRIBUTES,
+  asTheWebUi,
+  startCodecServer,
   tools,
   unknownKeys,
 } from './support.js';
@@ -141,13 +143,21 @@ const NEEDS: Record<string, { calls: string[]; stores: string[]; temporal: boole
   'worker notifications': { calls: [], stores: ['redis'], temporal: true },
   migrate: { calls: [], stores: ['postgresql', 'mongodb'], temporal: false },
   'register-search-attributes': { calls: [], stores: [], temporal: true },
+  // The codec endpoint keeps no connection; with auth `token` it reads the users service's keys.
+  'codec-server': { calls: [], stores: [], temporal: false },
 };
 const STORE_PORTS: Record<string, number> = { postgresql: 5432, mongodb: 27017, redis: 6379 };
 
 /** The paths the system needs, and nothing more, as tools/deploy-check prints them. */
 function neededPaths(
   objects: K8sObject[],
-  opts: { temporal: string; otel: boolean; istio?: boolean },
+  opts: {
+    temporal: string;
+    otel: boolean;
+    istio?: boolean;
+    /** The codec endpoint's auth, and who may reach it (values-all: operators' VPN, with a token). */
+    codec?: { auth: 'none' | 'token'; from: string[] };
+  },
 ): string[] {
   const config = unknownKeys(envOf(objects)).config;
   const workload = (role: string) =>
@@ -155,7 +165,10 @@ function neededPaths(
       ? `${FULL}-${role}`
       : deployments(objects).find((d) => roleOf(d) === role)!.metadata.name;
   const paths: string[] = [];
-  for (const [role, needs] of Object.entries(NEEDS)) {
+  const codec = opts.codec ?? { auth: 'none', from: [] };
+  for (const [role, base] of Object.entries(NEEDS)) {
+    const needs =
+      role === 'codec-server' && codec.auth === 'token' ? { ...base, calls: ['api users'] } : base;
     const self = workload(role);
     paths.push(`${self} -> kube-dns:53/UDP`, `${self} -> kube-dns:53/TCP`);
     for (const store of needs.stores) paths.push(`${self} -> ${store}:${STORE_PORTS[store]}/TCP`);
@@ -166,6 +179,9 @@ function neededPaths(
       paths.push(`${self} -> ${workload(called)}:${rolePort(config, called)}/TCP`);
     if (ROLES.includes(role)) paths.push(`prometheus -> ${self}:${rolePort(config, role)}/TCP`);
     if (role === 'api gateway') paths.push(`ingress-controller -> ${self}:${rolePort(config, role)}/TCP`);
+    // Not even Prometheus: it decodes card tokens and emails. Operators come through a port-forward.
+    if (role === 'codec-server')
+      for (const peer of codec.from) paths.push(`${peer} -> ${self}:${rolePort(config, role)}/TCP`);
   }
   return paths.sort();
 }
@@ -311,7 +327,12 @@ describe('the NetworkPolicies', () => {
   it('admit exactly the paths the system needs with every feature on (Temporal Cloud, tracing, Istio)', async () => {
     const { reachable } = await check(all, EXTERNAL_SECRETS);
     expect(reachable).toEqual(
-      neededPaths(objectsOf(all), { temporal: 'temporal-cloud', otel: true, istio: true }),
+      neededPaths(objectsOf(all), {
+        temporal: 'temporal-cloud',
+        otel: true,
+        istio: true,
+        codec: { auth: 'token', from: ['vpn-gateway'] },
+      }),
     );
   });
 
@@ -339,6 +360,7 @@ describe('the NetworkPolicies', () => {
         'redis -> shop-ordersaga-gateway:8080/TCP',
         'jaeger -> shop-ordersaga-gateway:8080/TCP',
         'istiod -> shop-ordersaga-gateway:8080/TCP',
+        'vpn-gateway -> shop-ordersaga-gateway:8080/TCP',
       ].sort(),
     );
   });
@@ -371,7 +393,7 @@ describe('the rendered configuration', () => {
   it('deploys every role of main.ts with /health startup and liveness and /ready readiness on its port', () => {
     const objects = objectsOf(plain);
     const config = unknownKeys(envOf(objects)).config;
-    expect(deployments(objects).map(roleOf).sort()).toEqual([...ROLES].sort());
+    expect(deployments(objects).map(roleOf).sort()).toEqual([...ROLES, 'codec-server'].sort());
     for (const d of deployments(objects)) {
       const c = podSpec(d)!.containers[0]!;
       const port = c.ports?.find((p) => p.name === c.livenessProbe?.httpGet?.port);
@@ -473,5 +495,67 @@ describe('the rendered configuration', () => {
       .map((h) => h.spec?.metrics?.[0]?.external?.metric.selector.matchLabels.task_queue)
       .sort();
     expect(queues).toEqual(Object.values(TASK_QUEUES).sort());
+  });
+});
+
+describe('the codec endpoint for the Web UI', () => {
+  const codecEnv = (rendered: string) => {
+    const env = envOf(objectsOf(rendered));
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('DATABASE_URL')));
+  };
+
+  it('is reached by nobody in the cluster, Prometheus included, unless allowFrom names a peer', async () => {
+    const dir = brokenCopy([CHART], (d) =>
+      replaceIn(
+        join(d, CHART, 'templates/networkpolicies.yaml'),
+        '{{- else if eq $role.kind "codec" }}',
+        '{{- else if eq $role.kind "codec-off" }}',
+      ),
+    );
+    copies.push(dir);
+    const rendered = await template([], join(dir, CHART));
+    const { reachable } = await check(rendered);
+    const needed = neededPaths(objectsOf(rendered), { temporal: 'temporal-frontend', otel: false });
+    expect(reachable.filter((p) => !needed.includes(p))).toEqual([
+      `prometheus -> ${FULL}-codec-server:8089/TCP`,
+    ]);
+  });
+
+  it('refuses allowFrom without a token, and an origin that is not one', async () => {
+    await expect(template(['--set-json', 'codecServer.allowFrom=[{"podSelector":{}}]'])).rejects.toThrow(
+      /codecServer\/allowFrom/,
+    );
+    await expect(
+      template(['--set-json', 'codecServer.corsOrigins=["temporal.example.com"]']),
+    ).rejects.toThrow(/codecServer\/corsOrigins\/0/);
+  });
+
+  it('answers the Web UI’s browser as rendered: a port-forwarded UI by default, no token; values-all asks for one', async () => {
+    const plainCodec = await startCodecServer(codecEnv(plain));
+    try {
+      expect(await asTheWebUi(plainCodec.url, 'http://localhost:8080')).toEqual({
+        preflight: 204,
+        allowOrigin: 'http://localhost:8080',
+        allowHeaders: expect.stringContaining('x-namespace'),
+        decode: 200,
+        decodeAllowOrigin: 'http://localhost:8080',
+      });
+    } finally {
+      await plainCodec.stop();
+    }
+    const allCodec = await startCodecServer(codecEnv(all));
+    try {
+      const ui = await asTheWebUi(allCodec.url, 'https://temporal.example.com');
+      expect(ui).toMatchObject({ preflight: 204, allowOrigin: 'https://temporal.example.com', decode: 401 });
+    } finally {
+      await allCodec.stop();
+    }
+  });
+
+  it('can be left out: no Deployment, no policy, no settings', async () => {
+    const rendered = await template(['--set', 'codecServer.enabled=false']);
+    expect(rendered).not.toContain('codec-server');
+    expect(rendered).not.toContain('CODEC_');
+    await check(rendered);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ensurePostgres, ensureRedis } from '../../scripts/stack.js';
+import { ensurePostgres, ensureRedis, localCodecEnv } from '../../scripts/stack.js';
 import { ensureHelm, ensureTemporalCli, MissingComponentError } from '../../scripts/tools.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,5 +73,15 @@ describe('the entry point', () => {
         'usage: main.ts api <users|products|orders|payments|notifications|gateway>',
       ),
     });
+  });
+});
+
+describe('the local codec endpoint', () => {
+  it('answers the dev server’s Web UI (no login, no token) only while everything listens on loopback', () => {
+    expect(localCodecEnv({}, '127.0.0.1', true)).toEqual({ CODEC_SERVER_AUTH: 'none' });
+    // Reachable from other machines, or another Temporal's UI (which may have a login): the token stays.
+    expect(localCodecEnv({}, '0.0.0.0', true)).toEqual({});
+    expect(localCodecEnv({}, '127.0.0.1', false)).toEqual({});
+    expect(localCodecEnv({ CODEC_SERVER_AUTH: 'token' }, '127.0.0.1', true)).toEqual({});
   });
 });

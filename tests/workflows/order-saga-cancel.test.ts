@@ -56,6 +56,20 @@ describe('order saga: cancel', () => {
     await recordHistory(handle, 'cancel-before-reservation');
   });
 
+  it('a cancel requested of the workflow (temporal workflow cancel, the Web UI) ends CANCELLED and says by whom', async () => {
+    const s = t.scenario();
+    const handle = await startSaga(t, s, large);
+    await waitForState(handle, 'AWAITING_APPROVAL', (st) => st.status === 'AWAITING_APPROVAL');
+    await handle.cancel();
+    const state = await handle.result();
+    expect(cancelled(state)).toEqual(CANCELLED_BY_USER);
+    expect(state.decidedBy).toBe('workflow cancel');
+    expect(s.called('updateOrder').find((c) => c.input.step?.status === 'FAILED')?.input).toMatchObject({
+      decidedBy: 'workflow cancel',
+    });
+    expect(s.called('chargePayment')).toHaveLength(0);
+  });
+
   it('while AWAITING_APPROVAL (update): released, nothing charged', async () => {
     const s = t.scenario();
     const handle = await startSaga(t, s, large);

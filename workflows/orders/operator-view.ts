@@ -25,6 +25,9 @@ export const summaries = {
   charge: (input: OrderSagaInput) =>
     `charge ${money(input.totalCents, input.currency)} (${input.payment.method})`,
   refund: (input: OrderSagaInput) => `undo: refund ${money(input.totalCents, input.currency)}`,
+  /** The undo of a charge that failed (declined, or lost to a timeout): a void; a refund only if it landed. */
+  voidCharge: (input: OrderSagaInput) =>
+    `undo: void the failed charge (refund ${money(input.totalCents, input.currency)} only if it landed)`,
   getCustomer: () => "look up the customer's address",
   notify: (type: string) => `notify the customer: ${type}`,
   /** One write of the order row: the step it records, else the status. */

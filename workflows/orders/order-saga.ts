@@ -342,10 +342,17 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       }
 
       enter('CHARGE_PAYMENT');
+      let charged = false;
       const payment = await saga.step(
         'CHARGE_PAYMENT',
         async () => {
-          await call(paymentsUndo.refundPayment, summaries.refund(input), {
+          // After a declined or lost charge there is nothing to refund: the undo only voids (and refunds a
+          // charge that landed unseen). Saying "refund" there read as money taken and given back.
+          const summary =
+            !charged && patched('payment-undo-summary')
+              ? summaries.voidCharge(input)
+              : summaries.refund(input);
+          await call(paymentsUndo.refundPayment, summary, {
             ...trace,
             userId: input.userId,
             amountCents: input.totalCents,
@@ -360,6 +367,9 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
             currency: input.currency,
             method: input.payment.method,
             token: input.payment.token,
+          }).then((result) => {
+            charged = true;
+            return result;
           }),
       );
       // The pivot is the capture itself: a cancel that arrives while its step is being written is refused
@@ -375,6 +385,15 @@ export async function orderSaga(input: OrderSagaInput): Promise<OrderState> {
       (cancelRequested && failureReasonOf(err) !== null && (lean || patched('cancel-wins-over-failure')))
         ? 'CANCELLED_BY_USER'
         : failureReasonOf(err);
+    // A cancel requested of the workflow itself (`temporal workflow cancel`, the Web UI's "Request
+    // Cancellation") came through no signal or update: say so, rather than leave who decided empty.
+    if (
+      isCancellation(err) &&
+      !cancelRequested &&
+      state.decidedBy === null &&
+      patched('workflow-cancel-decided-by')
+    )
+      state.decidedBy = 'workflow cancel';
     const paymentId = paymentIdOf(err);
     compensating = true;
     situation.failure = { reason, message: failureMessageOf(err) };

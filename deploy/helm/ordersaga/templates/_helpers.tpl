@@ -45,6 +45,7 @@ answer on (lib/config.ts), the services it calls (service URLs: every API but us
 the users service's keys, lib/http/auth.ts; orders calls users and products; the gateway calls all five),
 what it stores in (its own database only; Redis also carries the domain events the users and orders
 services and the products, orders and payments workers publish, lib/events), whether it talks to Temporal, and a worker's task queue (contracts/temporal.ts).
+The codec endpoint (api/codec) keeps no connection: with auth `token` it reads the users service's keys.
 */}}
 {{- define "ordersaga.topology" -}}
 users-api: { kind: api, service: users, args: [api, users], port: 3001, calls: [], stores: [postgres, redis], temporal: false }
@@ -58,6 +59,9 @@ products-worker: { kind: worker, service: products, taskQueue: inventory, args: 
 orders-worker: { kind: worker, service: orders, taskQueue: orders, args: [worker, orders], port: 9403, calls: [], stores: [postgres, redis], temporal: true }
 payments-worker: { kind: worker, service: payments, taskQueue: payments, args: [worker, payments], port: 9404, calls: [], stores: [postgres, redis], temporal: true }
 notifications-worker: { kind: worker, service: notifications, taskQueue: notifications, args: [worker, notifications], port: 9405, calls: [], stores: [redis], temporal: true }
+{{- if .Values.codecServer.enabled }}
+codec-server: { kind: codec, service: codec, args: [codec-server], port: 8089, calls: [{{ if eq .Values.codecServer.auth "token" }}users-api{{ end }}], stores: [], temporal: false }
+{{- end }}
 {{- end -}}
 
 {{/* The one-shot jobs: what they reach. */}}

@@ -79,15 +79,18 @@ async function takeHolds(tx: Tx, orderId: string) {
   return perProduct(taken);
 }
 
+/** The columns of a stock level, as every read of levels selects them. */
+const LEVEL = {
+  productId: inventory.productId,
+  stock: inventory.stock,
+  reserved: inventory.reserved,
+  sold: inventory.sold,
+};
+
 export function createInventory(db: InventoryDb) {
   // Every product read asks for one level: built once, not on each read (drizzle builds a query per call).
   const levelOf = db
-    .select({
-      productId: inventory.productId,
-      stock: inventory.stock,
-      reserved: inventory.reserved,
-      sold: inventory.sold,
-    })
+    .select(LEVEL)
     .from(inventory)
     .where(eq(inventory.productId, sql.placeholder('productId')))
     .prepare('inventory_level_of');
@@ -253,12 +256,7 @@ export function createInventory(db: InventoryDb) {
     async levels(productIds: string[]): Promise<Map<string, StockLevel>> {
       if (productIds.length === 0) return new Map();
       const rows = await db
-        .select({
-          productId: inventory.productId,
-          stock: inventory.stock,
-          reserved: inventory.reserved,
-          sold: inventory.sold,
-        })
+        .select(LEVEL)
         .from(inventory)
         .where(inArray(inventory.productId, productIds))
         .orderBy(asc(inventory.productId));

@@ -3,8 +3,8 @@
  *
  *   dist/                      the code compiled by tsc (tsconfig.build.json), the tree mirrored, so
  *                              `node dist/main.js <role>` runs with no TypeScript loader
- *   dist/workflow-bundle.js    the workflows prebuilt by bundleWorkflowCode; the orders worker loads it with
- *                              `workflowBundle` instead of running webpack at every start
+ *   dist/workflow-bundle.js    the workflows prebuilt by bundleWorkflowCode, with the tracing interceptors;
+ *                              the orders worker loads it with `workflowBundle` instead of running webpack
  *   dist/temporal-config/, dist/db/<database>/migrations/   the files the code reads beside itself
  *
  * `npm run build -- <dir>` builds into another folder (the tests build into a temporary one).
@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_TRACING_MODULE } from '../workers/tracing.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist');
@@ -36,6 +37,9 @@ for (const db of readdirSync(join(root, 'db'), { withFileTypes: true }).filter((
 
 const { code } = await bundleWorkflowCode({
   workflowsPath: join(root, 'workflows/index.ts'),
+  // The tracing interceptors are in the prebuilt bundle whether tracing is on or not (a bundle cannot
+  // change at start); with tracing off, the worker drops their spans (workers/tracing.ts).
+  workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
   logger: {
     log: () => {},
     trace: () => {},

@@ -18,6 +18,7 @@ import type { Resource } from '../lib/resources.js';
 import { temporalConnectionOptions } from '../lib/temporal-connection.js';
 import type { Role } from '../lib/runner.js';
 import { createSagaMetrics, type SagaMetrics } from '../lib/saga-metrics.js';
+import { workerTracing } from './tracing.js';
 
 export interface WorkerParts {
   activities: object;
@@ -109,13 +110,19 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
     };
     const codec = dataConverter(config.PAYLOAD_CODEC_KEYS);
     const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : {};
+    const traced = await workerTracing();
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: TASK_QUEUES[service],
       activities: parts.activities,
       ...workflows,
-      interceptors: { activity: [activityMetrics(registry)] },
+      // Tracing first, so that an activity's span covers all the rest.
+      interceptors: {
+        activity: [...traced.activity, activityMetrics(registry)],
+        ...('workflowsPath' in workflows ? { workflowModules: traced.workflowModules } : {}),
+      },
+      ...(parts.workflowsPath ? { sinks: traced.sinks } : {}),
       // The payload codec (lib/codec.ts), when configured: histories hold only ciphertext.
       ...(codec ? { dataConverter: codec } : {}),
       shutdownGraceTime: '10s',

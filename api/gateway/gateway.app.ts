@@ -11,6 +11,7 @@ import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, type Verifier } from '../../lib/http/auth.js';
 import { checkNotRevoked } from '../../lib/revocation.js';
+import { tracing } from '../../lib/tracing/index.js';
 import { matchRoute } from '../route-table.js';
 import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -61,6 +62,12 @@ export function createGatewayApp({
     headers.set('X-Request-ID', c.get('requestId'));
     headers.set('X-Forwarded-Host', url.host);
     headers.delete('host');
+    if (tracing()) {
+      // The instrumented client adds the gateway's own traceparent (a child of the caller's): the caller's
+      // copy beside it would make the header two values, which a service would have to ignore.
+      headers.delete('traceparent');
+      headers.delete('tracestate');
+    }
     try {
       const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
       const answer = await breakers.call(target, () =>

@@ -11,6 +11,7 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { TRACE_RESPONSE_HEADER, traceResponse, tracing } from '../tracing/index.js';
 import type { AppEnv, ReadinessCheck } from './context.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -74,6 +75,16 @@ export function createApp({
   const app = createRouter();
 
   app.use(requestId({ headerName: 'X-Request-ID', limitLength: 128 }));
+  if (tracing()) {
+    // The OTel trace of this request, for a caller to look up (an error's `traceId` stays the request id).
+    app.use(
+      createMiddleware<AppEnv>(async (c, next) => {
+        const value = traceResponse();
+        if (value) c.header(TRACE_RESPONSE_HEADER, value);
+        await next();
+      }),
+    );
+  }
   app.use(
     createMiddleware<AppEnv>(async (c, next) => {
       const started = performance.now();

@@ -52,6 +52,14 @@ export function setTracing(tracing: Tracing): void {
 /** The started tracing, or undefined when it is off. */
 export const tracing = (): Tracing | undefined => active;
 
+/** Names the active (server) span `<METHOD> <route template>` and records the template as `http.route`. */
+export function nameServerSpan(method: string, route: string): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.updateName(`${method} ${route}`);
+  span.setAttribute('http.route', route);
+}
+
 function activeSpanContext(context?: Context): SpanContext | undefined {
   const span = context ? trace.getSpan(context) : trace.getActiveSpan();
   const spanContext = span?.spanContext();

@@ -118,6 +118,10 @@ describe('the traceresponse header', () => {
     expect(res.headers.get(TRACE_RESPONSE_HEADER)).toBe(`00-${span.traceId}-${span.spanId}-01`);
     expect(res.headers.get('x-request-id')).toBe('req-404');
     expect(await res.json()).toMatchObject({ success: false, traceId: 'req-404' });
+    // The server span is named by the route template (here none matched), never the raw path.
+    const named = exporter.getFinishedSpans().find((s) => s.spanContext().spanId === span.spanId);
+    expect(named?.name).toBe('GET unmatched');
+    expect(named?.attributes['http.route']).toBe('unmatched');
   });
 });
 

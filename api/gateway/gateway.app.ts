@@ -11,7 +11,7 @@ import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, type Verifier } from '../../lib/http/auth.js';
 import { checkNotRevoked } from '../../lib/revocation.js';
-import { tracing } from '../../lib/tracing/index.js';
+import { TRACE_RESPONSE_HEADER, traceResponse, tracing } from '../../lib/tracing/index.js';
 import { matchRoute } from '../route-table.js';
 import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -83,6 +83,9 @@ export function createGatewayApp({
             }),
       );
       for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
+      // The caller's traceresponse names the gateway's span, not the service's behind it.
+      const own = tracing() ? traceResponse() : undefined;
+      if (own) answer.headers.set(TRACE_RESPONSE_HEADER, own);
       return answer;
     } catch (err) {
       if (err instanceof AppError) throw err; // the circuit is open: answered at once

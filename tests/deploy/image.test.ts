@@ -3,15 +3,19 @@
  * build stage runs — run for real: the compiled entry point starts without a TypeScript loader, the worker
  * picks the prebuilt workflow bundle, and that bundle replays every recorded history.
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { workflowSource } from '../../workers/run.js';
 import { read, removeCopy, root, run } from './support.js';
+
+const execFileAsync = promisify(execFile);
 
 const dockerfile = read('Dockerfile');
 /** Each stage: its name and instructions, `FROM x AS name` starting one. */
@@ -92,6 +96,33 @@ describe('npm run build (the build stage, outside Docker)', () => {
     expect(readFileSync(join(out, 'temporal-config/search-attributes.json'), 'utf8')).toBe(
       read('temporal-config/search-attributes.json'),
     );
+  });
+
+  it('starts tracing in compiled code when OTEL_* ask for it, instrumenting as under the TypeScript loader', async () => {
+    const script = [
+      `await import(${JSON.stringify(pathToFileURL(join(out, 'lib/tracing/preload.js')).href)});`,
+      "const pg = (await import('pg')).default;",
+      `const { tracing } = await import(${JSON.stringify(pathToFileURL(join(out, 'lib/tracing/index.js')).href)});`,
+      'console.log(JSON.stringify({ on: Boolean(tracing()), pg: "__wrapped" in pg.Client.prototype.query }));',
+      'await tracing()?.shutdown();',
+    ].join('\n');
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+    const check = async (env: Record<string, string>) =>
+      JSON.parse(
+        (
+          await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+            cwd: root,
+            env: { ...clean, ...env },
+          })
+        ).stdout
+          .trim()
+          .split('\n')
+          .at(-1)!,
+      ) as unknown;
+    expect(await check({ OTEL_TRACES_EXPORTER: 'console' })).toEqual({ on: true, pg: true });
+    expect(await check({})).toEqual({ on: false, pg: false });
+    // The prebuilt bundle holds the workflow tracing interceptors (a bundle cannot take them at start).
+    expect(readFileSync(join(out, 'workflow-bundle.js'), 'utf8')).toContain('OpenTelemetryInboundInterceptor');
   });
 
   it('makes the compiled worker load the prebuilt bundle, and the sources bundle at start', async () => {

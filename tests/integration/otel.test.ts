@@ -107,6 +107,7 @@ it('holds the gateway, the order service, the saga and every activity with their
   const [gatewayIn] = t.find('gateway', 'POST /api/v1/orders', (s) => kind(s) === 'server');
   expect(gatewayIn, 'the gateway server span').toBeDefined();
   expect(t.parentId(gatewayIn!)).toBe(callerSpanId);
+  expect(placed.headers.get('traceresponse')).toBe(`00-${traceId}-${gatewayIn!.spanID}-01`);
   const [ordersIn] = t.find('orders-api', 'POST /api/v1/orders', (s) => kind(s) === 'server');
   expect(ordersIn, 'the order service server span').toBeDefined();
   const gatewayOut = t.parent(ordersIn!)!;

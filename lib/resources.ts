@@ -68,7 +68,9 @@ export async function temporal(
   const interceptors = tracing()
     ? {
         workflow: [
-          new (await import('@temporalio/interceptors-opentelemetry')).OpenTelemetryWorkflowClientInterceptor(),
+          new (
+            await import('@temporalio/interceptors-opentelemetry')
+          ).OpenTelemetryWorkflowClientInterceptor(),
         ],
       }
     : undefined;

@@ -31,18 +31,23 @@ export function startJaeger(
 ): { process: Managed; queryUrl: string; otlpEndpoint: string } {
   // Jaeger is an OpenTelemetry Collector: its own OTel SDK would read our OTEL_* and trace itself.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  const child = startProcess('jaeger', binary, ['--config', `file:${join(root, 'tools/jaeger/local.yaml')}`], {
-    env: {
-      ...env,
-      OTEL_SDK_DISABLED: 'true',
-      JAEGER_QUERY_PORT: String(ports.query),
-      JAEGER_QUERY_GRPC_PORT: String(ports.queryGrpc),
-      JAEGER_OTLP_GRPC_PORT: String(ports.otlpGrpc),
-      JAEGER_OTLP_HTTP_PORT: String(ports.otlpHttp),
+  const child = startProcess(
+    'jaeger',
+    binary,
+    ['--config', `file:${join(root, 'tools/jaeger/local.yaml')}`],
+    {
+      env: {
+        ...env,
+        OTEL_SDK_DISABLED: 'true',
+        JAEGER_QUERY_PORT: String(ports.query),
+        JAEGER_QUERY_GRPC_PORT: String(ports.queryGrpc),
+        JAEGER_OTLP_GRPC_PORT: String(ports.otlpGrpc),
+        JAEGER_OTLP_HTTP_PORT: String(ports.otlpHttp),
+      },
+      cwd: root,
+      output,
     },
-    cwd: root,
-    output,
-  });
+  );
   return {
     process: child,
     queryUrl: `http://127.0.0.1:${ports.query}`,

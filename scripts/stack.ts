@@ -198,12 +198,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let jaeger: { queryUrl: string; otlpEndpoint: string } | null = null;
     if (opts.tracing && jaegerBinary) {
       const { ports } = opts.tracing;
-      const taken = (await Promise.all(Object.values(ports).map((p) => portOpen('127.0.0.1', p))))
-        .map((open, i) => (open ? Object.values(ports)[i] : null))
-        .filter(Boolean);
+      const wanted: number[] = [ports.query, ports.queryGrpc, ports.otlpGrpc, ports.otlpHttp];
+      const taken: number[] = [];
+      for (const port of wanted) if (await portOpen('127.0.0.1', port)) taken.push(port);
       if (taken.length > 0)
         throw new MissingComponentError(
-          `port ${taken.join(', ')} taken: Jaeger needs ${Object.values(ports).join(', ')} (stop what runs there, or set JAEGER_UI_PORT for the query API)`,
+          `port ${taken.join(', ')} taken: Jaeger needs ${wanted.join(', ')} (stop what runs there, or set JAEGER_UI_PORT for the query API)`,
         );
       let started: ReturnType<typeof startJaeger> | undefined;
       const server = new Supervised(

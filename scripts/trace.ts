@@ -10,8 +10,7 @@ if (!orderId || process.argv.length > 3) {
   process.exit(2);
 }
 const jaeger =
-  process.env.JAEGER_URL ??
-  `http://127.0.0.1:${process.env.JAEGER_UI_PORT ?? DEFAULT_JAEGER_PORTS.query}`;
+  process.env.JAEGER_URL ?? `http://127.0.0.1:${process.env.JAEGER_UI_PORT ?? DEFAULT_JAEGER_PORTS.query}`;
 
 try {
   const trace = await findOrderTrace(jaeger, orderId);

@@ -122,7 +122,9 @@ describe('npm run build (the build stage, outside Docker)', () => {
     expect(await check({ OTEL_TRACES_EXPORTER: 'console' })).toEqual({ on: true, pg: true });
     expect(await check({})).toEqual({ on: false, pg: false });
     // The prebuilt bundle holds the workflow tracing interceptors (a bundle cannot take them at start).
-    expect(readFileSync(join(out, 'workflow-bundle.js'), 'utf8')).toContain('OpenTelemetryInboundInterceptor');
+    expect(readFileSync(join(out, 'workflow-bundle.js'), 'utf8')).toContain(
+      'OpenTelemetryInboundInterceptor',
+    );
   });
 
   it('makes the compiled worker load the prebuilt bundle, and the sources bundle at start', async () => {

@@ -54,7 +54,9 @@ export default async function setup(project: TestProject) {
   const started = Date.now();
   const [temporal, temporalUi, mongo, gateway, users, products, orders, payments, notifications] =
     await Promise.all(Array.from({ length: 9 }, () => freePort()));
-  const [query, queryGrpc, otlpGrpc, otlpHttp] = await Promise.all(Array.from({ length: 4 }, () => freePort()));
+  const [query, queryGrpc, otlpGrpc, otlpHttp] = await Promise.all(
+    Array.from({ length: 4 }, () => freePort()),
+  );
   const workerMetricsBase = await freeRange();
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
   const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);

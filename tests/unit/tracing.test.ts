@@ -9,7 +9,11 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/http/app.js';
 import { createLogger } from '../../lib/logger.js';
@@ -158,11 +162,10 @@ describe('with tracing off', () => {
       'await tracing()?.shutdown();',
     ].join('\n');
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      { cwd: ROOT, env: { ...clean, ...env } },
-    );
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...clean, ...env },
+    });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as { wrapped: boolean; on: boolean };
   };
 

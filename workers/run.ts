@@ -33,6 +33,17 @@ export type WorkerSetup = (deps: {
   metrics: SagaMetrics;
 }) => Promise<WorkerParts>;
 
+/**
+ * The tracing interceptors add the span's `trace_id`, `span_id` and `trace_flags` to the workflow's log
+ * lines: named `traceId` and `spanId` here, as on every other line.
+ */
+function traceFieldsNamedOurWay(meta: Record<string, unknown>): Record<string, unknown> {
+  if (!('trace_id' in meta)) return meta;
+  const { trace_id: traceId, span_id: spanId, ...rest } = meta;
+  delete rest.trace_flags;
+  return { ...rest, traceId, spanId };
+}
+
 /** A free loopback port for the SDK's metrics exporter (only this process reads it). */
 export async function loopbackPort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -55,7 +66,7 @@ export function installRuntime(logger: Logger, sdkMetricsAddress: string, proces
     const fn =
       ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level] ??
       'info';
-    sdk[fn](meta ?? {}, message);
+    sdk[fn](meta ? traceFieldsNamedOurWay(meta) : {}, message);
   };
   Runtime.install({
     // The process runner owns SIGINT and SIGTERM and stops the worker in its own order.

@@ -151,6 +151,11 @@ it('holds the gateway, the order service, the saga and every activity with their
   const placedLine = lines('orders-api').find((l) => l.msg === 'order placed');
   expect(placedLine).toMatchObject({ traceId, spanId: expect.stringMatching(/^[0-9a-f]{16}$/) });
   expect(placedLine?.requestId).toBe(placed.headers.get('x-request-id'));
+  // The saga's own lines (the workflow logger) too, with the workflow's span.
+  const completed = lines('orders-worker').find((l) => l.msg === 'order saga completed');
+  expect(completed).toMatchObject({ traceId });
+  expect(completed).not.toHaveProperty('trace_id');
+  expect([saga!.spanID, ...t.descendants(saga!).map((s) => s.spanID)]).toContain(completed?.spanId);
   const charged = lines('payments-worker').find((l) => l.activity === 'chargePayment');
   const [charge] = t.find('payments-worker', 'RunActivity:chargePayment');
   expect(charged).toMatchObject({ traceId });

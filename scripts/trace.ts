@@ -16,7 +16,7 @@ try {
   const trace = await findOrderTrace(jaeger, orderId);
   if (!trace) {
     console.error(
-      `no trace of order ${orderId} in ${jaeger}: was it placed with tracing on (npm start -- --tracing)? Jaeger keeps traces in memory, until it stops.`,
+      `no trace of order ${orderId} in ${jaeger} yet: spans reach it within about 5 s of their end (OTEL_BSP_SCHEDULE_DELAY). Was the order placed with tracing on (npm start -- --tracing)? Jaeger keeps traces in memory until it stops.`,
     );
     process.exit(1);
   }

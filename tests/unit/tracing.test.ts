@@ -25,6 +25,7 @@ import {
   tracingWanted,
   type Tracing,
 } from '../../lib/tracing/index.js';
+import { renderTree, spanTree, type JaegerSpan, type JaegerTrace } from '../../scripts/jaeger.js';
 import { ROOT } from '../../scripts/stack.js';
 
 const exporter = new InMemorySpanExporter();
@@ -172,5 +173,38 @@ describe('with tracing off', () => {
   it('patches nothing and starts no SDK; with an exporter named, pg is instrumented', async () => {
     expect(await pgPatched({})).toEqual({ wrapped: false, on: false });
     expect(await pgPatched({ OTEL_TRACES_EXPORTER: 'console' })).toEqual({ wrapped: true, on: true });
+  });
+});
+
+describe('npm run trace’s span tree (from Jaeger’s query API)', () => {
+  const span = (id: string, op: string, start: number, parent?: string, processID = 'p1'): JaegerSpan => ({
+    traceID: 't',
+    spanID: id,
+    operationName: op,
+    references: parent ? [{ refType: 'CHILD_OF', traceID: 't', spanID: parent }] : [],
+    startTime: 1_000_000 + start * 1000,
+    duration: 2500,
+    tags: [],
+    processID,
+  });
+  const trace: JaegerTrace = {
+    traceID: 't',
+    processes: { p1: { serviceName: 'gateway' }, p2: { serviceName: 'orders-worker' } },
+    // Out of order, as Jaeger returns them; one span whose parent is missing stays a root.
+    spans: [
+      span('c', 'RunActivity:b', 5, 'a', 'p2'),
+      span('b', 'RunActivity:a', 2, 'a', 'p2'),
+      span('a', 'POST /api/v1/orders', 0),
+      span('x', 'orphan', 9, 'gone'),
+    ],
+  };
+
+  it('nests spans under their parents, each level in start order, with offsets and durations', () => {
+    expect(renderTree(spanTree(trace)).split('\n')).toEqual([
+      '     +0.0 ms      2.5 ms  gateway: POST /api/v1/orders',
+      '     +2.0 ms      2.5 ms    orders-worker: RunActivity:a',
+      '     +5.0 ms      2.5 ms    orders-worker: RunActivity:b',
+      '     +9.0 ms      2.5 ms  gateway: orphan',
+    ]);
   });
 });

@@ -96,12 +96,15 @@ export function installRuntime(logger: Logger, sdkMetricsAddress: string, proces
 
 /**
  * The workflow code: the bundle `npm run build` prebuilt beside the compiled code (dist/workflow-bundle.js,
- * what the image runs), else the sources, bundled by webpack at start (development and tests).
+ * what the image runs; workflow-bundle.traced.js, with the tracing interceptors, when tracing is on), else
+ * the sources, bundled by webpack at start (development and tests; with the interceptors when traced).
  */
 export function workflowSource(
   workflowsPath: URL,
+  traced = false,
 ): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const prebuilt = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  const bundle = traced ? '../workflow-bundle.traced.js' : '../workflow-bundle.js';
+  const prebuilt = fileURLToPath(new URL(bundle, import.meta.url));
   return existsSync(prebuilt)
     ? { workflowBundle: { codePath: prebuilt } }
     : { workflowsPath: fileURLToPath(workflowsPath) };
@@ -120,8 +123,8 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
       close: () => connection.close(),
     };
     const codec = dataConverter(config.PAYLOAD_CODEC_KEYS);
-    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : {};
     const traced = await workerTracing();
+    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath, traced.on) : {};
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,

@@ -11,26 +11,23 @@ import { tracing } from '../lib/tracing/index.js';
 
 /**
  * The workflow interceptors' module, which webpack bundles into the workflow code: added to the bundle
- * at start with tracing on, and always to the prebuilt bundle (scripts/build.ts), which cannot change.
+ * at start with tracing on, and to the prebuilt `workflow-bundle.traced.js` (scripts/build.ts).
  */
 export const WORKFLOW_TRACING_MODULE = createRequire(import.meta.url).resolve(
   '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
 );
 
 export interface WorkerTracing {
+  on: boolean;
   activity: ActivityInterceptorsFactory[];
   workflowModules: string[];
   sinks: InjectedSinks<Sinks>;
 }
 
-/**
- * With tracing off: nothing, but a sink that drops what the prebuilt bundle's interceptors send (an
- * unknown sink would be an error logged at every workflow task).
- */
+/** With tracing off: nothing (and the plain prebuilt bundle, which holds no tracing code). */
 export async function workerTracing(): Promise<WorkerTracing> {
   const active = tracing();
-  if (!active)
-    return { activity: [], workflowModules: [], sinks: { exporter: { export: { fn: () => {} } } } };
+  if (!active) return { on: false, activity: [], workflowModules: [], sinks: {} };
   const otel = await import('@temporalio/interceptors-opentelemetry');
   const { fromWorkflowSpan } = await import('../lib/tracing/sdk.js');
   // Each workflow span, in the shape the SDK exports, to every processor (the 1.x span the interceptor
@@ -45,6 +42,7 @@ export async function workerTracing(): Promise<WorkerTracing> {
     shutdown: async () => {},
   };
   return {
+    on: true,
     activity: [
       (ctx) => ({
         inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),

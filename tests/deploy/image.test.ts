@@ -121,8 +121,12 @@ describe('npm run build (the build stage, outside Docker)', () => {
       ) as unknown;
     expect(await check({ OTEL_TRACES_EXPORTER: 'console' })).toEqual({ on: true, pg: true });
     expect(await check({})).toEqual({ on: false, pg: false });
-    // The prebuilt bundle holds the workflow tracing interceptors (a bundle cannot take them at start).
-    expect(readFileSync(join(out, 'workflow-bundle.js'), 'utf8')).toContain(
+    // A worker with tracing on runs the prebuilt bundle with the workflow tracing interceptors; the plain one
+    // (tracing off) holds no tracing code.
+    expect(readFileSync(join(out, 'workflow-bundle.traced.js'), 'utf8')).toContain(
+      'OpenTelemetryInboundInterceptor',
+    );
+    expect(readFileSync(join(out, 'workflow-bundle.js'), 'utf8')).not.toContain(
       'OpenTelemetryInboundInterceptor',
     );
   });
@@ -136,19 +140,23 @@ describe('npm run build (the build stage, outside Docker)', () => {
     expect(compiled.workflowSource(workflows)).toEqual({
       workflowBundle: { codePath: join(out, 'workflow-bundle.js') },
     });
+    expect(compiled.workflowSource(workflows, true)).toEqual({
+      workflowBundle: { codePath: join(out, 'workflow-bundle.traced.js') },
+    });
   });
 
-  it('prebuilds a workflow bundle that replays every recorded history', async () => {
+  it('prebuilds workflow bundles (plain and traced) that replay every recorded history', async () => {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const dir = join(root, 'tests/histories');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
-    for (const f of files) {
-      const history = historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')));
-      await Worker.runReplayHistory(
-        { workflowBundle: { codePath: join(out, 'workflow-bundle.js') }, replayName: f },
-        history,
-      );
-    }
+    for (const bundle of ['workflow-bundle.js', 'workflow-bundle.traced.js'])
+      for (const f of files) {
+        const history = historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+        await Worker.runReplayHistory(
+          { workflowBundle: { codePath: join(out, bundle) }, replayName: `${bundle}: ${f}` },
+          history,
+        );
+      }
   }, 120_000);
 });

@@ -110,8 +110,8 @@ describe('recorded histories', () => {
   });
 
   /**
-   * With the tracing interceptors in the bundle, as the prebuilt one always has them and a traced worker
-   * adds them: they must not change a command. (Their extra yields are gated by SDK flags that histories
+   * With the tracing interceptors in the bundle, as a worker with tracing on runs it (workflow-bundle.traced.js
+   * or bundled at start): they must not change a command. (Their extra yields are gated by SDK flags that histories
    * recorded by SDK 1.24 satisfy; the span ids they draw from the workflow's seeded random would shift
    * uuid4() results, which the saga does not use.)
    */

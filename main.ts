@@ -9,9 +9,12 @@
  *   node main.ts migrate | seed | register-search-attributes
  *   node main.ts codec-server   (decodes encrypted payloads for the Web UI and the CLI; lib/codec.ts)
  */
+// First: tracing, when switched on, must be in place before the modules it instruments load.
+import './lib/tracing/preload.js';
 import { SERVICES, type ServiceName } from './contracts/index.js';
 import { ConfigError, loadConfig, workerMetricsPort, type Config } from './lib/config.js';
 import { createLogger } from './lib/logger.js';
+import { processNameOf } from './lib/process-name.js';
 import type { Role } from './lib/runner.js';
 
 const APIS: Record<ServiceName | 'gateway', () => Promise<Role>> = {
@@ -64,7 +67,7 @@ async function main([command, name]: string[]): Promise<void> {
   const chosen =
     command === 'api' && isKey(APIS, name)
       ? {
-          processName: name === 'gateway' ? 'gateway' : `${name}-api`,
+          processName: processNameOf([command, name]),
           port: name === 'gateway' ? config.GATEWAY_PORT : config.servicePorts[name],
           load: APIS[name],
         }
@@ -75,7 +78,11 @@ async function main([command, name]: string[]): Promise<void> {
             load: async () => (await import('./api/codec/index.js')).codecService,
           }
         : command === 'worker' && isKey(WORKERS, name)
-          ? { processName: `${name}-worker`, port: workerMetricsPort(config, name), load: WORKERS[name] }
+          ? {
+              processName: processNameOf([command, name]),
+              port: workerMetricsPort(config, name),
+              load: WORKERS[name],
+            }
           : command === 'worker' && name === 'bench'
             ? { processName: 'bench-worker', port: config.WORKER_METRICS_PORT_BASE + 6, load: BENCH_WORKER }
             : null;

@@ -9,6 +9,7 @@ import { MongoClient, type Db } from 'mongodb';
 import pg from 'pg';
 import type { ReadinessCheck } from './http/context.js';
 import type { TemporalConnectionOptions } from './temporal-connection.js';
+import { tracing } from './tracing/index.js';
 
 export interface Resource<T> {
   client: T;
@@ -72,8 +73,24 @@ export async function temporal(
   dataConverter?: DataConverter,
 ): Promise<Resource<Client>> {
   const connection = Connection.lazy({ ...options, connectTimeout: '5s' });
+  // With tracing on, starting a workflow (or signalling, updating it) is a span whose context travels in
+  // the call's headers, so the saga's spans continue the request's trace.
+  const interceptors = tracing()
+    ? {
+        workflow: [
+          new (
+            await import('@temporalio/interceptors-opentelemetry')
+          ).OpenTelemetryWorkflowClientInterceptor(),
+        ],
+      }
+    : undefined;
   // The payload codec (lib/codec.ts), when configured: what this client sends is encrypted.
-  const client = new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) });
+  const client = new Client({
+    connection,
+    namespace,
+    ...(dataConverter ? { dataConverter } : {}),
+    ...(interceptors ? { interceptors } : {}),
+  });
   return {
     client,
     readiness: {

@@ -15,6 +15,7 @@ import type { AppEnv, ReadinessCheck } from './http/context.js';
 import { serveApp } from './http/serve.js';
 import type { Logger } from './logger.js';
 import type { Resource } from './resources.js';
+import { tracing } from './tracing/index.js';
 
 /** Something a process runs for as long as it lives (a worker, a relay, a consumer). */
 export interface Task {
@@ -96,6 +97,10 @@ export async function runRole(opts: {
       await parts.task?.stop().catch((err: unknown) => logger.error({ err }, 'task did not stop cleanly'));
       await server.close();
       await Promise.all(parts.resources.map((r) => r.close().catch(() => {})));
+      // The spans still batched go out before the process does.
+      await tracing()
+        ?.shutdown()
+        .catch(() => {});
     })().then(
       () => process.exit(code),
       () => process.exit(1),

@@ -39,10 +39,11 @@ const commands = {
   soak: [process.execPath, ['--import', 'tsx', 'scripts/bench/soak-main.ts']],
   temporal: [process.execPath, ['--import', 'tsx', 'scripts/temporal.ts']],
   events: [process.execPath, ['--import', 'tsx', 'scripts/events.ts']],
+  trace: [process.execPath, ['--import', 'tsx', 'scripts/trace.ts']],
 };
 const [cmd, args] = commands[process.argv[2]] ?? [];
 if (!cmd) {
-  console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal|events|bench|soak');
+  console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal|events|trace|bench|soak');
   process.exit(2);
 }
 const child = spawn(cmd, [...args, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });

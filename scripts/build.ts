@@ -5,6 +5,7 @@
  *                              `node dist/main.js <role>` runs with no TypeScript loader
  *   dist/workflow-bundle.js    the workflows prebuilt by bundleWorkflowCode; the orders worker loads it with
  *                              `workflowBundle` instead of running webpack at every start
+ *   dist/workflow-bundle.traced.js   the same with the tracing interceptors, for a worker with tracing on
  *   dist/temporal-config/, dist/db/<database>/migrations/   the files the code reads beside itself
  *
  * `npm run build -- <dir>` builds into another folder (the tests build into a temporary one).
@@ -14,6 +15,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_TRACING_MODULE } from '../workers/tracing.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist');
@@ -34,19 +36,26 @@ for (const db of readdirSync(join(root, 'db'), { withFileTypes: true }).filter((
     cpSync(migrations, join(dist, 'db', db.name, 'migrations'), { recursive: true });
 }
 
-const { code } = await bundleWorkflowCode({
-  workflowsPath: join(root, 'workflows/index.ts'),
-  logger: {
-    log: () => {},
-    trace: () => {},
-    debug: () => {},
-    info: () => {},
-    warn: console.warn,
-    error: console.error,
-  },
+const logger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: console.warn,
+  error: console.error,
+};
+const workflowsPath = join(root, 'workflows/index.ts');
+// Two bundles, so that a worker with tracing off runs no tracing code in its workflows at all: the plain
+// one, and one with the tracing interceptors for a worker with tracing on (workers/run.ts picks).
+const plain = await bundleWorkflowCode({ workflowsPath, logger });
+const traced = await bundleWorkflowCode({
+  workflowsPath,
+  workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
+  logger,
 });
 mkdirSync(dist, { recursive: true });
-writeFileSync(join(dist, 'workflow-bundle.js'), code);
+writeFileSync(join(dist, 'workflow-bundle.js'), plain.code);
+writeFileSync(join(dist, 'workflow-bundle.traced.js'), traced.code);
 // dist/ is ESM like the sources (package.json "type": "module" does not reach into a copied image otherwise).
 writeFileSync(join(dist, 'package.json'), '{ "type": "module" }\n');
-console.log(`built ${dist} and its workflow-bundle.js in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`built ${dist} and its workflow bundles in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -16,7 +16,8 @@ import { createLogger } from '../lib/logger.js';
 import { freePort, portOpen, startProcess, Supervised, waitFor, type Output } from './processes.js';
 import { migrateAll, seed } from '../db/setup.js';
 import { ensureSearchAttributes, searchAttributes } from '../lib/temporal-setup.js';
-import { ensureFerretDb, ensureTemporalCli, MissingComponentError } from './tools.js';
+import { startJaeger, type JaegerPorts } from './jaeger.js';
+import { ensureFerretDb, ensureJaeger, ensureTemporalCli, MissingComponentError } from './tools.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -44,6 +45,11 @@ export interface StackOptions {
   /** An already running server to use, or the ports for our own dev server. */
   temporal: { external: string } | { port: number; uiPort: number };
   mongo: { external: string } | { port: number };
+  /**
+   * Tracing on: Jaeger (built once and cached) runs on these ports as the trace store, and every process
+   * exports its spans to it (OTEL_EXPORTER_OTLP_ENDPOINT). Off when absent.
+   */
+  tracing?: { ports: JaegerPorts };
   output: Output['kind'];
   say: (msg: string) => void;
   /** Every process is added here as it starts, so a caller interrupted mid-start can stop them all. */
@@ -67,6 +73,8 @@ export interface Stack {
     mongo: string;
     /** The codec endpoint, run when payloads are encrypted (PAYLOAD_CODEC_KEYS). */
     codec: string | null;
+    /** Jaeger's query API, when tracing is on. */
+    jaeger: string | null;
   };
   temporalCli: string;
   processes: Supervised[];
@@ -191,6 +199,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   // Services and workers first, then the servers they use.
+  // (Jaeger last: the processes send their last spans as they stop.)
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await Promise.all(infra.map((p) => p.stop()));
@@ -201,10 +210,43 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   try {
-    const [temporalCli, ferret] = await Promise.all([
+    const [temporalCli, ferret, jaegerBinary] = await Promise.all([
       ensureTemporalCli(say),
       'external' in opts.mongo ? Promise.resolve(null) : ensureFerretDb(say),
+      opts.tracing ? ensureJaeger(say) : Promise.resolve(null),
     ]);
+
+    checkpoint();
+    let jaeger: { queryUrl: string; otlpEndpoint: string } | null = null;
+    if (opts.tracing && jaegerBinary) {
+      const { ports } = opts.tracing;
+      const wanted: number[] = [ports.query, ports.queryGrpc, ports.otlpGrpc, ports.otlpHttp];
+      const taken: number[] = [];
+      for (const port of wanted) if (await portOpen('127.0.0.1', port)) taken.push(port);
+      if (taken.length > 0)
+        throw new MissingComponentError(
+          `port ${taken.join(', ')} taken: Jaeger needs ${wanted.join(', ')} (stop what runs there, or set JAEGER_UI_PORT for the query API)`,
+        );
+      let started: ReturnType<typeof startJaeger> | undefined;
+      const server = new Supervised(
+        'jaeger',
+        () => {
+          started = startJaeger(jaegerBinary, ROOT, ports, output('jaeger'));
+          return started.process;
+        },
+        say,
+        join(pidsDir, 'jaeger.pid'),
+      );
+      track(server, infra);
+      jaeger = { queryUrl: started!.queryUrl, otlpEndpoint: started!.otlpEndpoint };
+      const queryUrl = jaeger.queryUrl;
+      await waitFor(
+        'Jaeger',
+        async () => (await fetch(`${queryUrl}/api/services`, { signal: AbortSignal.timeout(2000) })).ok,
+        30_000,
+        server.current,
+      );
+    }
 
     checkpoint();
     // Encrypted payloads (PAYLOAD_CODEC_KEYS): the codec endpoint runs too, and the Web UI calls it.
@@ -296,6 +338,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       TEMPORAL_ADDRESS: temporalAddress,
       MONGO_URL: mongoUrl,
       ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),
+      ...(jaeger
+        ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }
+        : {}),
     };
     const config = loadConfig(env);
 
@@ -387,6 +432,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         temporalAddress,
         mongo: mongoUrl,
         codec: codecUrl,
+        jaeger: jaeger?.queryUrl ?? null,
       },
       temporalCli,
       processes,

@@ -1,5 +1,11 @@
-/** `npm start`: the whole stack on this machine, data kept in .data/, stopped cleanly by Ctrl-C or SIGTERM. */
+/**
+ * `npm start`: the whole stack on this machine, data kept in .data/, stopped cleanly by Ctrl-C or SIGTERM.
+ * `npm start -- --tracing` also runs Jaeger as the trace store (built the first time: about 6 minutes) and
+ * has every process export its spans to it.
+ */
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_JAEGER_PORTS } from './jaeger.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { ROOT, startStack, type Stack, type Stoppable } from './stack.js';
 import { MissingComponentError } from './tools.js';
@@ -7,6 +13,7 @@ import { MissingComponentError } from './tools.js';
 const say = (msg: string) => console.log(`ordersaga           | ${msg}`);
 
 async function main() {
+  const { values: flags } = parseArgs({ options: { tracing: { type: 'boolean', default: false } } });
   const startedAt = Date.now();
   const config = loadConfig();
   const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':').pop());
@@ -20,7 +27,7 @@ async function main() {
     stopping = true;
     say('stopping every process…');
     // Services and workers first, then the servers they use.
-    const infra = new Set(['temporal', 'ferretdb']);
+    const infra = new Set(['temporal', 'ferretdb', 'jaeger']);
     await Promise.all(started.filter((p) => !infra.has(p.name)).map((p) => p.stop()));
     await Promise.all(started.filter((p) => infra.has(p.name)).map((p) => p.stop()));
     say('stopped');
@@ -54,6 +61,16 @@ async function main() {
         ? { external: config.TEMPORAL_ADDRESS }
         : { port: temporalPort, uiPort },
       mongo: process.env.MONGO_URL ? { external: config.MONGO_URL } : { port: mongoPort },
+      ...(flags.tracing
+        ? {
+            tracing: {
+              ports: {
+                ...DEFAULT_JAEGER_PORTS,
+                query: Number(process.env.JAEGER_UI_PORT ?? DEFAULT_JAEGER_PORTS.query),
+              },
+            },
+          }
+        : {}),
       output: 'console',
       say,
       started,
@@ -75,6 +92,7 @@ async function main() {
     Temporal Web UI  ${urls.temporalUi ?? `(external Temporal at ${urls.temporalAddress})`}
     Admin            ${stack.config.ADMIN_EMAIL} / (ADMIN_PASSWORD)
     Temporal CLI     npm run temporal -- workflow list --query "OrderStatus='COMPENSATION_FAILED'"
+    Traces           ${urls.jaeger ? `Jaeger query API ${urls.jaeger}/api/services; an order's spans: npm run trace -- <orderId>` : 'off (npm start -- --tracing runs Jaeger and exports every span to it)'}
     Payloads         ${urls.codec ? `encrypted; codec endpoint ${urls.codec} (the Web UI and npm run temporal use it)` : 'in clear (set PAYLOAD_CODEC_KEYS to encrypt them)'}
 
   Find an order:  npm run temporal -- workflow list --query "OrderId='<id>'"   (runbook: README, "Operating orders")

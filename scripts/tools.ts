@@ -246,3 +246,44 @@ export async function ensureDeployCheck(say: (msg: string) => void): Promise<str
     ),
   );
 }
+
+/** The trace store when tracing is switched on locally (OTLP in, query API out); the cache key is its version. */
+export const JAEGER_VERSION = 'v1.76.0';
+
+/**
+ * Jaeger (v2 binary, `cmd/jaeger`): JAEGER_PATH, else the cache, else a build. `go install` refuses it (its
+ * go.mod has replace directives), so it is built inside a scratch module that requires it as a tool. Built
+ * this way its web UI is a placeholder (the UI assets are not in the Go module); the query API works.
+ */
+export async function ensureJaeger(say: (msg: string) => void): Promise<string> {
+  const given = process.env.JAEGER_PATH;
+  if (given) {
+    if (!isExecutable(given))
+      throw new MissingComponentError(`JAEGER_PATH=${given} is not an executable file`);
+    return given;
+  }
+  const dir = join(cacheDir(), `jaeger-${JAEGER_VERSION}`);
+  const cached = join(dir, 'jaeger');
+  if (isExecutable(cached)) return cached;
+  const go = await goBinary(
+    'Jaeger (the trace store)',
+    'set JAEGER_PATH to a jaeger binary, or start without tracing',
+  );
+  const pkg = 'github.com/jaegertracing/jaeger/cmd/jaeger';
+  say(`building Jaeger ${JAEGER_VERSION} into ${dir} (about 6 minutes the first time)…`);
+  return await buildInto(dir, 'jaeger', async (out) => {
+    const mod = mkdtempSync(join(cacheDir(), '.jaeger-mod-'));
+    try {
+      await run(go, ['mod', 'init', 'ordersaga.local/jaeger'], { cwd: mod }, 'go mod init');
+      await run(
+        go,
+        ['get', '-tool', `${pkg}@${JAEGER_VERSION}`],
+        { cwd: mod },
+        `go get ${pkg}@${JAEGER_VERSION}`,
+      );
+      await run(go, ['build', '-o', join(out, 'jaeger'), pkg], { cwd: mod }, 'building Jaeger');
+    } finally {
+      rmSync(mod, { recursive: true, force: true });
+    }
+  });
+}

@@ -18,6 +18,7 @@ import type { Resource } from '../lib/resources.js';
 import { temporalConnectionOptions } from '../lib/temporal-connection.js';
 import type { Role } from '../lib/runner.js';
 import { createSagaMetrics, type SagaMetrics } from '../lib/saga-metrics.js';
+import { workerTracing } from './tracing.js';
 
 export interface WorkerParts {
   activities: object;
@@ -31,6 +32,17 @@ export type WorkerSetup = (deps: {
   registry: Registry;
   metrics: SagaMetrics;
 }) => Promise<WorkerParts>;
+
+/**
+ * The tracing interceptors add the span's `trace_id`, `span_id` and `trace_flags` to the workflow's log
+ * lines: named `traceId` and `spanId` here, as on every other line.
+ */
+function traceFieldsNamedOurWay(meta: Record<string, unknown>): Record<string, unknown> {
+  if (!('trace_id' in meta)) return meta;
+  const { trace_id: traceId, span_id: spanId, ...rest } = meta;
+  delete rest.trace_flags;
+  return { ...rest, traceId, spanId };
+}
 
 /** A free loopback port for the SDK's metrics exporter (only this process reads it). */
 export async function loopbackPort(): Promise<number> {
@@ -54,7 +66,7 @@ export function installRuntime(logger: Logger, sdkMetricsAddress: string, proces
     const fn =
       ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level] ??
       'info';
-    sdk[fn](meta ?? {}, message);
+    sdk[fn](meta ? traceFieldsNamedOurWay(meta) : {}, message);
   };
   Runtime.install({
     // The process runner owns SIGINT and SIGTERM and stops the worker in its own order.
@@ -84,12 +96,15 @@ export function installRuntime(logger: Logger, sdkMetricsAddress: string, proces
 
 /**
  * The workflow code: the bundle `npm run build` prebuilt beside the compiled code (dist/workflow-bundle.js,
- * what the image runs), else the sources, bundled by webpack at start (development and tests).
+ * what the image runs; workflow-bundle.traced.js, with the tracing interceptors, when tracing is on), else
+ * the sources, bundled by webpack at start (development and tests; with the interceptors when traced).
  */
 export function workflowSource(
   workflowsPath: URL,
+  traced = false,
 ): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const prebuilt = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  const bundle = traced ? '../workflow-bundle.traced.js' : '../workflow-bundle.js';
+  const prebuilt = fileURLToPath(new URL(bundle, import.meta.url));
   return existsSync(prebuilt)
     ? { workflowBundle: { codePath: prebuilt } }
     : { workflowsPath: fileURLToPath(workflowsPath) };
@@ -108,14 +123,20 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
       close: () => connection.close(),
     };
     const codec = dataConverter(config.PAYLOAD_CODEC_KEYS);
-    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath) : {};
+    const traced = await workerTracing();
+    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath, traced.on) : {};
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: TASK_QUEUES[service],
       activities: parts.activities,
       ...workflows,
-      interceptors: { activity: [activityMetrics(registry)] },
+      // Tracing first, so that an activity's span covers all the rest.
+      interceptors: {
+        activity: [...traced.activity, activityMetrics(registry)],
+        ...('workflowsPath' in workflows ? { workflowModules: traced.workflowModules } : {}),
+      },
+      ...(parts.workflowsPath ? { sinks: traced.sinks } : {}),
       // The payload codec (lib/codec.ts), when configured: histories hold only ciphertext.
       ...(codec ? { dataConverter: codec } : {}),
       shutdownGraceTime: '10s',

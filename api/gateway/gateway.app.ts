@@ -11,6 +11,7 @@ import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, type Verifier } from '../../lib/http/auth.js';
 import { checkNotRevoked } from '../../lib/revocation.js';
+import { TRACE_RESPONSE_HEADER, traceResponse, tracing } from '../../lib/tracing/index.js';
 import { matchRoute } from '../route-table.js';
 import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -62,6 +63,12 @@ export function createGatewayApp({
     headers.set('X-Request-ID', c.get('requestId'));
     headers.set('X-Forwarded-Host', url.host);
     headers.delete('host');
+    if (tracing()) {
+      // The instrumented client adds the gateway's own traceparent (a child of the caller's): the caller's
+      // copy beside it would make the header two values, which a service would have to ignore.
+      headers.delete('traceparent');
+      headers.delete('tracestate');
+    }
     try {
       const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
       const answer = await breakers.call(target, () =>
@@ -77,6 +84,9 @@ export function createGatewayApp({
             }),
       );
       for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
+      // The caller's traceresponse names the gateway's span, not the service's behind it.
+      const own = tracing() ? traceResponse() : undefined;
+      if (own) answer.headers.set(TRACE_RESPONSE_HEADER, own);
       return answer;
     } catch (err) {
       if (err instanceof AppError) throw err; // the circuit is open: answered at once

@@ -7,10 +7,12 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { createMiddleware } from 'hono/factory';
+import type { Context } from 'hono';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { nameServerSpan, TRACE_RESPONSE_HEADER, traceResponse, tracing } from '../tracing/index.js';
 import type { AppEnv, ReadinessCheck } from './context.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -56,6 +58,10 @@ export function validationDetails(issues: readonly z.core.$ZodIssue[], where: st
   }));
 }
 
+/** The gateway names the public route it proxied; elsewhere the matched path, never the raw URL. */
+const routeOf = (c: Context<AppEnv>) =>
+  c.get('route') ?? (c.req.routePath === '/*' ? 'unmatched' : c.req.routePath);
+
 export function createApp({
   name,
   logger,
@@ -74,6 +80,18 @@ export function createApp({
   const app = createRouter();
 
   app.use(requestId({ headerName: 'X-Request-ID', limitLength: 128 }));
+  if (tracing()) {
+    app.use(
+      createMiddleware<AppEnv>(async (c, next) => {
+        // The OTel trace of this request, for a caller to look up (an error's `traceId` stays the request id).
+        const value = traceResponse();
+        if (value) c.header(TRACE_RESPONSE_HEADER, value);
+        await next();
+        // The server span is named by its route template, as the metrics are labelled (bounded names).
+        nameServerSpan(c.req.method, routeOf(c));
+      }),
+    );
+  }
   app.use(
     createMiddleware<AppEnv>(async (c, next) => {
       const started = performance.now();
@@ -81,8 +99,7 @@ export function createApp({
       c.set('log', log);
       await next();
       const seconds = (performance.now() - started) / 1000;
-      // The gateway names the public route it proxied; elsewhere the matched path, never the raw URL.
-      const route = c.get('route') ?? (c.req.routePath === '/*' ? 'unmatched' : c.req.routePath);
+      const route = routeOf(c);
       httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
       if (c.req.path !== '/health' && c.req.path !== '/metrics' && c.req.path !== '/ready') {
         log.info(

@@ -23,6 +23,7 @@ import {
   unknownKeys,
 } from './support.js';
 import { loadConfig } from '../../lib/config.js';
+import { tracingWanted } from '../../lib/tracing/index.js';
 
 interface Port {
   host_ip?: string;
@@ -361,6 +362,13 @@ describe('the observability profile', () => {
     const { services } = await load(['--profile', 'observability']);
     const endpoint = new URL(env(services['orders-api']!).OTEL_EXPORTER_OTLP_ENDPOINT!);
     expect([endpoint.hostname, endpoint.port]).toEqual(['jaeger', '4318']);
+    // Every OrderSaga process traces (lib/tracing reads these), over the SDK's default protocol, HTTP,
+    // which is what Jaeger takes on 4318.
+    for (const [name, service] of Object.entries(services).filter(([, s]) => isApp(s)))
+      expect(
+        [tracingWanted(env(service)), env(service).OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'],
+        name,
+      ).toEqual([true, 'http/protobuf']);
     const filebeat = parse(read('deploy/observability/filebeat/filebeat.yml')) as {
       'output.elasticsearch': { hosts: string[] };
     };

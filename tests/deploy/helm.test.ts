@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { TASK_QUEUES } from '../../contracts/index.js';
+import { tracingWanted } from '../../lib/tracing/index.js';
 import {
   brokenCopy,
   removeCopy,
@@ -457,6 +458,16 @@ describe('the rendered configuration', () => {
     expect(podSpec(migrate)!.containers[0]!.args?.join(' ')).toMatch(/main\.js migrate && .*main\.js seed/);
     expect(podSpec(register)!.containers[0]!.args).toEqual(['register-search-attributes']);
     for (const name of SEARCH_ATTRIBUTES) expect(plain).not.toContain(name);
+  });
+
+  it('traces only when an OTLP endpoint is given, over the protocol its port speaks (lib/tracing reads them)', () => {
+    expect(tracingWanted(envOf(objectsOf(plain)))).toBe(false);
+    const env = envOf(objectsOf(all));
+    expect(tracingWanted(env)).toBe(true);
+    const port = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT!).port;
+    // The NetworkPolicies open 4317 (gRPC) to the collector; the SDK's default protocol would be HTTP.
+    expect([port, env.OTEL_EXPORTER_OTLP_PROTOCOL]).toEqual(['4317', 'grpc']);
+    expect(env.OTEL_TRACES_SAMPLER).toBe('parentbased_traceidratio');
   });
 
   it('connects to a secured Temporal from values: TLS, the client certificate from a Secret, an API key', () => {

@@ -3,15 +3,19 @@
  * build stage runs — run for real: the compiled entry point starts without a TypeScript loader, the worker
  * picks the prebuilt workflow bundle, and that bundle replays every recorded history.
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { workflowSource } from '../../workers/run.js';
 import { read, removeCopy, root, run } from './support.js';
+
+const execFileAsync = promisify(execFile);
 
 const dockerfile = read('Dockerfile');
 /** Each stage: its name and instructions, `FROM x AS name` starting one. */
@@ -94,6 +98,39 @@ describe('npm run build (the build stage, outside Docker)', () => {
     );
   });
 
+  it('starts tracing in compiled code when OTEL_* ask for it, instrumenting as under the TypeScript loader', async () => {
+    const script = [
+      `await import(${JSON.stringify(pathToFileURL(join(out, 'lib/tracing/preload.js')).href)});`,
+      "const pg = (await import('pg')).default;",
+      `const { tracing } = await import(${JSON.stringify(pathToFileURL(join(out, 'lib/tracing/index.js')).href)});`,
+      'console.log(JSON.stringify({ on: Boolean(tracing()), pg: "__wrapped" in pg.Client.prototype.query }));',
+      'await tracing()?.shutdown();',
+    ].join('\n');
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+    const check = async (env: Record<string, string>) =>
+      JSON.parse(
+        (
+          await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+            cwd: root,
+            env: { ...clean, ...env },
+          })
+        ).stdout
+          .trim()
+          .split('\n')
+          .at(-1)!,
+      ) as unknown;
+    expect(await check({ OTEL_TRACES_EXPORTER: 'console' })).toEqual({ on: true, pg: true });
+    expect(await check({})).toEqual({ on: false, pg: false });
+    // A worker with tracing on runs the prebuilt bundle with the workflow tracing interceptors; the plain one
+    // (tracing off) holds no tracing code.
+    expect(readFileSync(join(out, 'workflow-bundle.traced.js'), 'utf8')).toContain(
+      'OpenTelemetryInboundInterceptor',
+    );
+    expect(readFileSync(join(out, 'workflow-bundle.js'), 'utf8')).not.toContain(
+      'OpenTelemetryInboundInterceptor',
+    );
+  });
+
   it('makes the compiled worker load the prebuilt bundle, and the sources bundle at start', async () => {
     const workflows = new URL('../../workflows/index.ts', import.meta.url);
     expect(workflowSource(workflows)).toEqual({ workflowsPath: join(root, 'workflows/index.ts') });
@@ -103,19 +140,23 @@ describe('npm run build (the build stage, outside Docker)', () => {
     expect(compiled.workflowSource(workflows)).toEqual({
       workflowBundle: { codePath: join(out, 'workflow-bundle.js') },
     });
+    expect(compiled.workflowSource(workflows, true)).toEqual({
+      workflowBundle: { codePath: join(out, 'workflow-bundle.traced.js') },
+    });
   });
 
-  it('prebuilds a workflow bundle that replays every recorded history', async () => {
+  it('prebuilds workflow bundles (plain and traced) that replay every recorded history', async () => {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const dir = join(root, 'tests/histories');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
-    for (const f of files) {
-      const history = historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')));
-      await Worker.runReplayHistory(
-        { workflowBundle: { codePath: join(out, 'workflow-bundle.js') }, replayName: f },
-        history,
-      );
-    }
+    for (const bundle of ['workflow-bundle.js', 'workflow-bundle.traced.js'])
+      for (const f of files) {
+        const history = historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+        await Worker.runReplayHistory(
+          { workflowBundle: { codePath: join(out, bundle) }, replayName: `${bundle}: ${f}` },
+          history,
+        );
+      }
   }, 120_000);
 });

@@ -24,6 +24,8 @@ export interface StackInfo {
   logsDir: string;
   /** Each service process's current pid, as `<name>.pid` (kept current when one is started again). */
   pidsDir: string;
+  /** Jaeger's query API: every process of the stack exports its spans there (tests/integration/otel.test.ts). */
+  jaeger: string;
   /** The environment the stack's processes run with (beyond process.env), for tests that start more. */
   env: Record<string, string>;
 }
@@ -43,6 +45,9 @@ export default async function setup(project: TestProject) {
   const started = Date.now();
   const [temporal, temporalUi, mongo, gateway, users, products, orders, payments, notifications] =
     await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  const [query, queryGrpc, otlpGrpc, otlpHttp] = await Promise.all(
+    Array.from({ length: 4 }, () => freePort()),
+  );
   const workerMetricsBase = await freePortRange(5);
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
   const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);
@@ -69,12 +74,16 @@ export default async function setup(project: TestProject) {
     // Fewer attempts than in production, so a compensation that keeps failing is reported within seconds.
     COMPENSATION_MAX_ATTEMPTS: '3',
     ...TEST_STACK_SETTINGS,
+    // Spans leave each process within 200 ms instead of 5 s, so a test finds its trace soon.
+    OTEL_BSP_SCHEDULE_DELAY: '200',
   };
   const stack = await startStack({
     dataDir,
     env: { ...process.env, ...env },
     temporal: { port: temporal!, uiPort: temporalUi! },
     mongo: { port: mongo! },
+    // Tracing on, as in the deployments: a real OTLP receiver (Jaeger) takes every process's spans.
+    tracing: { ports: { query: query!, queryGrpc: queryGrpc!, otlpGrpc: otlpGrpc!, otlpHttp: otlpHttp! } },
     output: 'file',
     say: (msg) => console.log(`[stack] ${msg}`),
   });
@@ -94,7 +103,14 @@ export default async function setup(project: TestProject) {
     admin,
     logsDir: join(dataDir, 'logs'),
     pidsDir: stack.pidsDir,
-    env: { ...env, TEMPORAL_ADDRESS: stack.urls.temporalAddress, MONGO_URL: stack.urls.mongo },
+    jaeger: stack.urls.jaeger!,
+    env: {
+      ...env,
+      TEMPORAL_ADDRESS: stack.urls.temporalAddress,
+      MONGO_URL: stack.urls.mongo,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpHttp}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    },
   });
 
   return async () => {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES } from '../../contracts/index.js';
 import { ensureSearchAttributes } from '../../lib/temporal-setup.js';
-import { freePort, portOpen } from '../../scripts/processes.js';
+import { freePort, freePortRange } from '../../scripts/processes.js';
 import { ROOT } from '../../scripts/stack.js';
 import {
   adminToken,
@@ -60,14 +60,6 @@ function payloadTexts(json: string): string {
   return JSON.stringify(walk(JSON.parse(json)));
 }
 
-async function freeRange(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const taken = await Promise.all([1, 2, 3, 4, 5].map((i) => portOpen('127.0.0.1', base + i)));
-    if (!taken.some(Boolean)) return base;
-  }
-}
-
 beforeAll(async () => {
   const address = stack().temporalAddress;
   await run(stack().temporalCli, [
@@ -88,7 +80,7 @@ beforeAll(async () => {
     30_000,
     'the new namespace',
   );
-  const [ordersPort, codecPort, metricsBase] = await Promise.all([freePort(), freePort(), freeRange()]);
+  const [ordersPort, codecPort, metricsBase] = await Promise.all([freePort(), freePort(), freePortRange(5)]);
   ordersApi = `http://127.0.0.1:${ordersPort}`;
   codecUrl = `http://127.0.0.1:${codecPort}`;
   env = {

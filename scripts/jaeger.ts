@@ -86,11 +86,18 @@ async function query<T>(queryUrl: string, path: string): Promise<T> {
  * the Temporal client interceptor tags with the workflow id (`order-<orderId>`), then read whole.
  */
 export async function findOrderTrace(queryUrl: string, orderId: string): Promise<JaegerTrace | undefined> {
-  const tags = JSON.stringify({ temporalWorkflowId: `order-${orderId}` });
-  const found = await query<JaegerTrace[]>(
-    queryUrl,
-    `/api/traces?service=orders-api&tags=${encodeURIComponent(tags)}&lookback=2d&limit=5`,
-  );
+  const tags = encodeURIComponent(JSON.stringify({ temporalWorkflowId: `order-${orderId}` }));
+  const search = (operation: string) =>
+    query<JaegerTrace[]>(
+      queryUrl,
+      `/api/traces?service=orders-api${operation}&tags=${tags}&lookback=2d&limit=5`,
+    );
+  // The trace that placed the order holds the whole saga; a later approve or cancel (an update, tagged with
+  // the same workflow id) is a trace of its own, and only stands in while the placing one is not there yet.
+  const found = [
+    ...(await search(`&operation=${encodeURIComponent('StartWorkflow:orderSaga')}`)),
+    ...(await search('')),
+  ];
   const traceId = found[0]?.traceID;
   if (!traceId) return undefined;
   return (await query<JaegerTrace[]>(queryUrl, `/api/traces/${traceId}`))[0];

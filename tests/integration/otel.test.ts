@@ -161,3 +161,37 @@ it('holds the gateway, the order service, the saga and every activity with their
   expect(charged).toMatchObject({ traceId });
   expect([charge!.spanID, ...t.descendants(charge!).map((s) => s.spanID)]).toContain(charged?.spanId);
 });
+
+it('npm run trace finds the trace that placed an order, not that of a later approval', async () => {
+  const admin = await adminToken();
+  const customer = await newCustomer();
+  // Over APPROVAL_THRESHOLD_CENTS (100000 in the tests): the saga waits for an admin's approval.
+  const product = await newProduct(admin, { priceCents: 60_000, stock: 5 });
+  const placed = await call('POST', '/api/v1/orders', {
+    token: customer.token,
+    json: { items: [{ productId: product.id, quantity: 2 }], payment: { method: 'card', token: 'tok_visa' } },
+  });
+  expect(placed.status).toBe(202);
+  const orderId = placed.body.data.id as string;
+  const placedTrace = placed.headers.get('traceresponse')?.split('-')[1];
+  await waitForOrder(customer.token, orderId, (o) => o.status === 'AWAITING_APPROVAL');
+  const approved = await call('POST', `/api/v1/orders/${orderId}/approve`, { token: admin, json: {} });
+  expect(approved.status).toBe(202);
+  const approvalTrace = approved.headers.get('traceresponse')?.split('-')[1];
+  expect(approvalTrace).not.toBe(placedTrace);
+  expect((await waitForOrder(customer.token, orderId)).status).toBe('COMPLETED');
+  // Both traces carry the workflow id; the approval's is the newer. Wait until Jaeger holds both.
+  await waitUntil(
+    async () =>
+      (
+        await Promise.all(
+          [placedTrace, approvalTrace].map(
+            async (id) => (await fetch(`${stack().jaeger}/api/traces/${id}`)).ok,
+          ),
+        )
+      ).every(Boolean),
+    30_000,
+    'both traces in Jaeger',
+  );
+  expect((await findOrderTrace(stack().jaeger, orderId))?.traceID).toBe(placedTrace);
+});

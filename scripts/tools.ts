@@ -103,17 +103,22 @@ async function buildInto(
   return join(finalDir, binaryName);
 }
 
-/** The `temporal` CLI (dev server + Web UI): TEMPORAL_CLI_PATH, else the cache, else a build. */
-export async function ensureTemporalCli(say: (msg: string) => void): Promise<string> {
-  const given = process.env.TEMPORAL_CLI_PATH;
+/** A tool's path from its environment variable (which must name an executable file), else its cached build. */
+function givenOrCached(variable: string, cached: string): string | undefined {
+  const given = process.env[variable];
   if (given) {
     if (!isExecutable(given))
-      throw new MissingComponentError(`TEMPORAL_CLI_PATH=${given} is not an executable file`);
+      throw new MissingComponentError(`${variable}=${given} is not an executable file`);
     return given;
   }
+  return isExecutable(cached) ? cached : undefined;
+}
+
+/** The `temporal` CLI (dev server + Web UI): TEMPORAL_CLI_PATH, else the cache, else a build. */
+export async function ensureTemporalCli(say: (msg: string) => void): Promise<string> {
   const dir = join(cacheDir(), `temporal-cli-${TEMPORAL_CLI_VERSION}`);
-  const cached = join(dir, 'temporal');
-  if (isExecutable(cached)) return cached;
+  const found = givenOrCached('TEMPORAL_CLI_PATH', join(dir, 'temporal'));
+  if (found) return found;
   const onPath = which('temporal');
   if (onPath) return onPath;
   const go = await goBinary(
@@ -139,15 +144,9 @@ export const PROMETHEUS_DEB_VERSION = '2.42.0+ds-5+deb12u1';
  * `prometheus` package (`apt-get download` of the pinned version, `dpkg-deb -x`; nothing is installed).
  */
 export async function ensurePromtool(say: (msg: string) => void): Promise<string> {
-  const given = process.env.PROMTOOL_PATH;
-  if (given) {
-    if (!isExecutable(given))
-      throw new MissingComponentError(`PROMTOOL_PATH=${given} is not an executable file`);
-    return given;
-  }
   const dir = join(cacheDir(), `promtool-${PROMETHEUS_DEB_VERSION.replace(/[^A-Za-z0-9.-]/g, '_')}`);
-  const cached = join(dir, 'promtool');
-  if (isExecutable(cached)) return cached;
+  const found = givenOrCached('PROMTOOL_PATH', join(dir, 'promtool'));
+  if (found) return found;
   const apt = which('apt-get');
   const dpkg = which('dpkg-deb');
   if (!apt || !dpkg) {
@@ -256,15 +255,9 @@ export const JAEGER_VERSION = 'v1.76.0';
  * this way its web UI is a placeholder (the UI assets are not in the Go module); the query API works.
  */
 export async function ensureJaeger(say: (msg: string) => void): Promise<string> {
-  const given = process.env.JAEGER_PATH;
-  if (given) {
-    if (!isExecutable(given))
-      throw new MissingComponentError(`JAEGER_PATH=${given} is not an executable file`);
-    return given;
-  }
   const dir = join(cacheDir(), `jaeger-${JAEGER_VERSION}`);
-  const cached = join(dir, 'jaeger');
-  if (isExecutable(cached)) return cached;
+  const found = givenOrCached('JAEGER_PATH', join(dir, 'jaeger'));
+  if (found) return found;
   const go = await goBinary(
     'Jaeger (the trace store)',
     'set JAEGER_PATH to a jaeger binary, or start without tracing',

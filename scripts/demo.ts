@@ -142,7 +142,7 @@ export async function runDemo(target: DemoTarget, say: (line: string) => void): 
       failureReason: order.failureReason ?? null,
       steps: order.steps.map((s) => `${s.name}:${s.status}`),
       webUi: `${target.temporalUi}/namespaces/${target.namespace}/workflows/order-${orderId}`,
-      command: `temporal workflow show --workflow-id order-${orderId}`,
+      command: `npm run temporal -- workflow show --workflow-id order-${orderId}`,
     };
     results.push(result);
     say(

@@ -21,6 +21,6 @@ it('shows every saga path: success, decline, out of stock, retries, cancel, appr
   ]);
   for (const r of results) {
     expect(r.webUi).toBe(`http://ui.test/namespaces/default/workflows/order-${r.orderId}`);
-    expect(lines.join('\n')).toContain(`temporal workflow show --workflow-id order-${r.orderId}`);
+    expect(lines.join('\n')).toContain(`npm run temporal -- workflow show --workflow-id order-${r.orderId}`);
   }
 }, 180_000);

@@ -56,7 +56,6 @@ export function createOrders(db: OrdersDb) {
 
   async function withSteps(rows: OrderRow[]): Promise<Order[]> {
     if (rows.length === 0) return [];
-    if (rows.length === 1) return [toOrder(rows[0]!, await stepsByOrder.execute({ id: rows[0]!.id }))];
     const steps = await db
       .select()
       .from(schema.orderSteps)
@@ -79,8 +78,7 @@ export function createOrders(db: OrdersDb) {
     withSteps,
 
     async view(row: OrderRow): Promise<Order> {
-      const [order] = await withSteps([row]);
-      return order!;
+      return toOrder(row, await stepsByOrder.execute({ id: row.id }));
     },
 
     async row(id: string): Promise<OrderRow> {

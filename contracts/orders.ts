@@ -52,6 +52,10 @@ export interface OrderSagaInput extends Traced {
   approvalTimeoutMs: number;
   /** Attempts of each compensation before the order is COMPENSATION_FAILED (absent in old histories: 10). */
   compensationMaxAttempts?: number;
+  /** First delay before compensations that failed are retried on their own (absent: 1 minute). */
+  compensationRetryMs?: number;
+  /** The longest such delay; each round doubles the last (absent: 1 hour). */
+  compensationRetryMaxMs?: number;
 }
 
 export interface StepRecord {

@@ -77,6 +77,28 @@ const schema = z.object({
 
   TEMPORAL_ADDRESS: z.string().min(3).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /**
+   * Worker Versioning of the orders worker, which runs the saga: it polls as version WORKER_BUILD_ID of
+   * deployment WORKER_DEPLOYMENT_NAME, and every order is PINNED to the version that started it. The build
+   * id defaults to a hash of the workflow code, so a changed saga is a new version by construction.
+   * WORKER_PROMOTE=auto makes a new version current once it polls (one version at a time: local, tests);
+   * `manual` leaves that to the rollout (`temporal worker deployment set-current-version`).
+   */
+  WORKER_VERSIONING: z.enum(['on', 'off']).default('on'),
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, . _ -')
+    .default('ordersaga'),
+  WORKER_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._+-]{1,200}$/, 'letters, digits, . _ + -')
+    .optional(),
+  WORKER_PROMOTE: z.enum(['auto', 'manual']).default('auto'),
+  /**
+   * The workflow module the orders worker bundles, relative to the project (default workflows/index.ts):
+   * a rollout test runs a changed saga as a second version beside the first.
+   */
+  WORKER_WORKFLOWS_MODULE: z.string().min(1).optional(),
   TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
   /**
    * A secured Temporal (a cluster with TLS or mTLS, Temporal Cloud): the names are those of Temporal's own
@@ -122,6 +144,9 @@ const schema = z.object({
   APPROVAL_TIMEOUT: duration.default(86_400_000),
   /** Attempts of each compensation before an order is COMPENSATION_FAILED and waits for an operator. */
   COMPENSATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  /** After COMPENSATION_FAILED, the saga retries on its own after this, doubling up to the maximum. */
+  COMPENSATION_RETRY_INTERVAL: duration.default(60_000),
+  COMPENSATION_RETRY_MAX_INTERVAL: duration.default(3_600_000),
   /** The simulated card processor's delay for `tok_slow`; longer than the charge activity's first timeout. */
   PAYMENT_SLOW_DELAY: duration.default(8_000),
   /** Gateway rate limits (points per window, e.g. 600/1m): per user, per address when anonymous, logins. */

@@ -17,6 +17,7 @@ export interface CompensationFailure<S extends string> {
 }
 
 export interface SagaHooks<S extends string> {
+  /** Called once a compensation has succeeded; what it throws is the caller's own failure. */
   onCompensated?: (step: S) => Promise<void>;
 }
 
@@ -40,13 +41,18 @@ export class Saga<S extends string> {
       const failures: CompensationFailure<S>[] = [];
       const stillPending: Compensation<S>[] = [];
       for (const c of [...this.pending].reverse()) {
-        try {
-          await c.run();
-          await this.hooks.onCompensated?.(c.step);
-        } catch (err) {
-          failures.push({ step: c.step, error: describe(err) });
+        const error = await c.run().then(
+          () => undefined,
+          (err: unknown) => describe(err),
+        );
+        if (error !== undefined) {
+          failures.push({ step: c.step, error });
           stillPending.unshift(c);
+          continue;
         }
+        // Outside the compensation's failure handling: an undo that succeeded is never queued again, even
+        // if recording it fails (the hook reports that itself).
+        await this.hooks.onCompensated?.(c.step);
       }
       this.pending = stillPending;
       return failures;

@@ -48,6 +48,8 @@ export function sagaInputOf(order: OrderRow, config: Config, requestId: string):
     approvalThresholdCents: config.APPROVAL_THRESHOLD_CENTS,
     approvalTimeoutMs: config.APPROVAL_TIMEOUT,
     compensationMaxAttempts: config.COMPENSATION_MAX_ATTEMPTS,
+    compensationRetryMs: config.COMPENSATION_RETRY_INTERVAL,
+    compensationRetryMaxMs: config.COMPENSATION_RETRY_MAX_INTERVAL,
     requestId,
   };
 }

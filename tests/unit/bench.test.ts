@@ -10,10 +10,12 @@ import { readProc, trend } from '../../scripts/bench/soak.js';
 
 const dir = fileURLToPath(new URL('../histories/', import.meta.url));
 const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as JsonHistory;
+/** Histories of retired shapes: no run of theirs can be open, so they are not replayed, only measured. */
+const retired = (name: string) => load(`retired/${name}`);
 
 describe('billable actions of a recorded order', () => {
   it('a completed order before the levers: 1 start, 10 activities, 7 upserts (18 in 72 events)', () => {
-    const history = load('completed');
+    const history = retired('completed');
     expect(billableActions(history)).toEqual({
       total: 18,
       byKind: { 'workflow start': 1, 'activity start': 10, 'search attribute upsert': 7 },
@@ -44,22 +46,22 @@ describe('billable actions of a recorded order', () => {
   });
 
   it('counts each retry of an activity, timers, signals and updates', () => {
-    expect(billableActions(load('retried-payment')).byKind['activity retry']).toBe(2);
-    expect(billableActions(load('approval-timeout')).byKind).toMatchObject({ timer: 1, signal: 1 });
-    expect(billableActions(load('approved')).byKind).toMatchObject({ timer: 1, update: 1 });
+    expect(billableActions(retired('retried-payment')).byKind['activity retry']).toBe(2);
+    expect(billableActions(retired('approval-timeout')).byKind).toMatchObject({ timer: 1, signal: 1 });
+    expect(billableActions(retired('approved')).byKind).toMatchObject({ timer: 1, update: 1 });
   });
 
   it("counts the SDK's TemporalChangeVersion upsert of a patch apart from the saga's own", () => {
-    const { byKind } = billableActions(load('cancel-races-out-of-stock'));
+    const { byKind } = billableActions(retired('cancel-races-out-of-stock'));
     expect(byKind['search attribute upsert (patched())']).toBe(1);
-    expect(billableActions(load('cancel-races-out-of-stock.pre-patch')).byKind).not.toHaveProperty(
+    expect(billableActions(retired('cancel-races-out-of-stock.pre-patch')).byKind).not.toHaveProperty(
       'search attribute upsert (patched())',
     );
   });
 
   it('every total is the sum of its kinds', () => {
     for (const name of ['completed', 'approved-with-reason', 'compensation-failed-then-retried']) {
-      const { total, byKind } = billableActions(load(name));
+      const { total, byKind } = billableActions(retired(name));
       expect(total).toBe(Object.values(byKind).reduce((a, b) => a + b, 0));
     }
   });
@@ -67,7 +69,7 @@ describe('billable actions of a recorded order', () => {
 
 describe('where an order’s time went', () => {
   it('lists each activity in order, with the step an order-row write records, and the workflow tasks', () => {
-    const t = timeline(load('completed'));
+    const t = timeline(retired('completed'));
     expect(t.steps.map((s) => s.step)).toEqual([
       'reserveInventory',
       'updateOrder RESERVE_INVENTORY:COMPLETED',
@@ -96,8 +98,8 @@ describe('where an order’s time went', () => {
   });
 
   it('takes the median of each step over histories of the same shape', () => {
-    const a = timeline(load('completed'));
-    const b = timeline(load('wf-completed'));
+    const a = timeline(retired('completed'));
+    const b = timeline(retired('wf-completed'));
     const m = medianTimeline([a, b, a]);
     expect(m.steps.map((s) => s.step)).toEqual(a.steps.map((s) => s.step));
     expect(m.steps[0]!.executionMs).toBe(a.steps[0]!.executionMs);

@@ -24,11 +24,28 @@ const forward = (taskQueue: string, startToCloseTimeout: Duration): ActivityOpti
 export const INVENTORY_OPTIONS = forward(TASK_QUEUES.products, '10s');
 /** `tok_slow` answers after this timeout on purpose: the first attempt times out and the retry succeeds. */
 export const PAYMENT_OPTIONS = forward(TASK_QUEUES.payments, '5s');
-export const ORDER_OPTIONS = forward(TASK_QUEUES.orders, '10s');
 /** The order-row writes as local activities, run by the orders worker inside the workflow task. */
 export const ORDER_LOCAL_OPTIONS: LocalActivityOptions = { startToCloseTimeout: '10s', retry: forwardRetry };
+export const ORDER_OPTIONS = forward(TASK_QUEUES.orders, '10s');
 export const USER_OPTIONS = forward(TASK_QUEUES.users, '10s');
 export const NOTIFICATION_OPTIONS = forward(TASK_QUEUES.notifications, '10s');
+
+/**
+ * After a round of compensations failed (COMPENSATION_FAILED), the next round starts on its own after this
+ * delay: doubling from COMPENSATION_RETRY_INTERVAL up to COMPENSATION_RETRY_MAX_INTERVAL, so an outage of
+ * any length ends in a compensated order once it is over, without an operator.
+ */
+export const DEFAULT_COMPENSATION_RETRY_MS = 60_000;
+export const DEFAULT_COMPENSATION_RETRY_MAX_MS = 3_600_000;
+
+export function compensationRetryDelay(
+  input: { compensationRetryMs?: number; compensationRetryMaxMs?: number },
+  round: number,
+): number {
+  const first = input.compensationRetryMs ?? DEFAULT_COMPENSATION_RETRY_MS;
+  const max = Math.max(first, input.compensationRetryMaxMs ?? DEFAULT_COMPENSATION_RETRY_MAX_MS);
+  return Math.min(first * 2 ** Math.min(round - 1, 30), max);
+}
 
 export const compensation = (options: ActivityOptions, maximumAttempts: number): ActivityOptions => ({
   ...options,

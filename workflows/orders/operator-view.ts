@@ -36,6 +36,7 @@ export const summaries = {
       ? `record ${change.step.name}${change.step.status === 'COMPLETED' ? '' : ` ${change.step.status}`}`
       : `record status ${change.status ?? ''}`.trim(),
   approvalDeadline: () => 'approval deadline',
+  compensationRetry: (round: number) => `retry the failed compensations (automatic, round ${round + 1})`,
 };
 
 /** ` (message)` unless the message only repeats the reason. */
@@ -48,6 +49,8 @@ export interface Situation {
   awaiting?: { since: string; until: string };
   /** The message of the failure that stopped the saga (a decline's, a cancel's). */
   failure?: { reason: FailureReason | null; message: string };
+  /** In COMPENSATION_FAILED: how many rounds of compensations failed, and when the next one starts. */
+  retry?: { round: number; next: string } | undefined;
 }
 
 const MARK: Record<string, string> = {
@@ -75,7 +78,11 @@ function headline(state: OrderState, at: Situation): string {
     case 'AWAITING_APPROVAL':
       return `**AWAITING_APPROVAL** since ${at.awaiting?.since ?? '?'} (deadline ${at.awaiting?.until ?? '?'}) → \`approveOrder\`/\`rejectOrder\` (signals) or \`approve\`/\`reject\` (updates)`;
     case 'COMPENSATION_FAILED':
-      return `**COMPENSATION_FAILED**: ${state.compensationError ?? '?'} → fix, then \`retryCompensation\``;
+      return `**COMPENSATION_FAILED**: ${state.compensationError ?? '?'} → ${
+        at.retry
+          ? `retried automatically at ${at.retry.next} (${at.retry.round} round${at.retry.round === 1 ? '' : 's'} failed so far), or at once on`
+          : 'fix, then'
+      } \`retryCompensation\``;
     case 'CANCELLED': {
       const reason = state.failureReason ?? at.failure?.reason ?? 'FAILED';
       return `**CANCELLED**: ${reason}${because(at.failure)}`;

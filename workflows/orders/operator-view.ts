@@ -77,12 +77,12 @@ function headline(state: OrderState, at: Situation): string {
   switch (state.status) {
     case 'AWAITING_APPROVAL':
       return `**AWAITING_APPROVAL** since ${at.awaiting?.since ?? '?'} (deadline ${at.awaiting?.until ?? '?'}) → \`approveOrder\`/\`rejectOrder\` (signals) or \`approve\`/\`reject\` (updates)`;
-    case 'COMPENSATION_FAILED':
-      return `**COMPENSATION_FAILED**: ${state.compensationError ?? '?'} → ${
-        at.retry
-          ? `retried automatically at ${at.retry.next} (${at.retry.round} round${at.retry.round === 1 ? '' : 's'} failed so far), or at once on`
-          : 'fix, then'
-      } \`retryCompensation\``;
+    case 'COMPENSATION_FAILED': {
+      const retry = at.retry
+        ? ` (or wait: retried automatically at ${at.retry.next}; ${plural(at.retry.round, 'round')} failed so far)`
+        : '';
+      return `**COMPENSATION_FAILED**: ${state.compensationError ?? '?'} → fix, then \`retryCompensation\`${retry}`;
+    }
     case 'CANCELLED': {
       const reason = state.failureReason ?? at.failure?.reason ?? 'FAILED';
       return `**CANCELLED**: ${reason}${because(at.failure)}`;

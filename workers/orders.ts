@@ -17,6 +17,6 @@ export const ordersWorker = workerRole('orders', async ({ config, logger, regist
       metrics,
     }),
     resources: [pg, events.resource],
-    workflowsPath: new URL('../workflows/index.ts', import.meta.url),
+    workflowsPath: new URL(`../${config.WORKER_WORKFLOWS_MODULE ?? 'workflows/index.ts'}`, import.meta.url),
   };
 });

@@ -19,6 +19,7 @@ import { temporalConnectionOptions } from '../lib/temporal-connection.js';
 import type { Role } from '../lib/runner.js';
 import { createSagaMetrics, type SagaMetrics } from '../lib/saga-metrics.js';
 import { workerTracing } from './tracing.js';
+import { deploymentOptions, promoteWhenSeen, workflowBuildId } from './versioning.js';
 
 export interface WorkerParts {
   activities: object;
@@ -124,7 +125,15 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
     };
     const codec = dataConverter(config.PAYLOAD_CODEC_KEYS);
     const traced = await workerTracing();
-    const workflows = parts.workflowsPath ? workflowSource(parts.workflowsPath, traced.on) : {};
+    const source = !parts.workflowsPath
+      ? undefined
+      : config.WORKER_WORKFLOWS_MODULE
+        ? { workflowsPath: fileURLToPath(parts.workflowsPath) }
+        : workflowSource(parts.workflowsPath, traced.on);
+    const workflows = source ?? {};
+    // Only the worker that runs workflows is versioned: activities of other queues follow their own.
+    const buildId = source ? (config.WORKER_BUILD_ID ?? workflowBuildId(source)) : undefined;
+    const deployment = buildId ? deploymentOptions(config, buildId) : undefined;
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -140,18 +149,37 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
       // The payload codec (lib/codec.ts), when configured: histories hold only ciphertext.
       ...(codec ? { dataConverter: codec } : {}),
       shutdownGraceTime: '10s',
+      ...(deployment ? { workerDeploymentOptions: deployment } : {}),
     });
     const done = worker.run();
+    let stopping = false;
+    // With WORKER_PROMOTE=auto the worker is ready once its version is current (new orders start on it).
+    let promoted = !(deployment && buildId && config.WORKER_PROMOTE === 'auto');
+    if (!promoted && buildId)
+      void promoteWhenSeen(connection, config, buildId, logger, () => stopping).then(() => {
+        promoted = true;
+      });
+    const version: Resource<null> = {
+      client: null,
+      readiness: {
+        name: 'worker-version',
+        check: async () => {
+          if (!promoted) throw new Error(`version ${buildId} is not current yet`);
+        },
+      },
+      close: async () => {},
+    };
     logger.info(
       {
         taskQueue: TASK_QUEUES[service],
         workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : Boolean(parts.workflowsPath),
+        ...(deployment ? { deployment: deployment.version, versioning: 'PINNED' } : {}),
       },
       'worker polling',
     );
     return {
       // The connection closes after the worker has stopped (the runner closes resources last).
-      resources: [...parts.resources, temporal],
+      resources: [...parts.resources, temporal, version],
       metrics: async () => {
         const res = await fetch(`http://${sdkMetrics}/metrics`, { signal: AbortSignal.timeout(2000) });
         if (!res.ok) throw new Error(`the SDK's metrics exporter answered ${res.status}`);
@@ -160,6 +188,7 @@ export function workerRole(service: ServiceName, setup: WorkerSetup): Role {
       task: {
         done,
         stop: async () => {
+          stopping = true;
           worker.shutdown();
           await done.catch(() => {});
         },

@@ -114,6 +114,22 @@ describe('docker-compose.yml, loaded by the compose-spec loader', () => {
     );
   });
 
+  it('runs the next version of the orders worker beside the current one in the rollout profile, made current by hand', async () => {
+    const plain = await load();
+    const { services } = await load(['--profile', 'rollout']);
+    expect(Object.keys(plain.services)).not.toContain('orders-worker-next');
+    const current = services['orders-worker']!;
+    const next = services['orders-worker-next']!;
+    expect(next.command).toEqual(current.command);
+    expect(env(next).WORKER_DEPLOYMENT_NAME).toBe(env(current).WORKER_DEPLOYMENT_NAME);
+    expect(env(current).WORKER_PROMOTE).toBe('auto');
+    expect(env(next).WORKER_PROMOTE).toBe('manual');
+    expect(unknownKeys(env(next)).unknown).toEqual([]);
+    const port = rolePort(loadConfig(env(next)), 'worker orders');
+    expect(next.healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${port}/ready`);
+    expect(next.read_only).toBe(true);
+  });
+
   it('runs every role of main.ts with its /ready healthcheck, and gives each process a configuration lib/config.ts accepts and fully knows', async () => {
     expect(ROLES).toHaveLength(11);
     expect(problems(await load())).toEqual([]);

@@ -6,7 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_TABLE } from '../../api/route-table.js';
-import { call, newCustomer, stack, type Customer } from '../support/client.js';
+import {
+  adminToken,
+  call,
+  errorOf,
+  newCustomer,
+  newProduct,
+  placeOrder,
+  stack,
+  waitForOrder,
+  type Customer,
+} from '../support/client.js';
 
 let customer: Customer;
 let document: { paths: Record<string, Record<string, { 'x-access'?: unknown; security?: unknown }>> };
@@ -55,4 +65,39 @@ describe('one route table', () => {
       }
     },
   );
+});
+
+describe("another customer's order", () => {
+  it('cannot be cancelled by a customer (404, the order untouched), and can by the admin', async () => {
+    const [admin, other] = await Promise.all([adminToken(), newCustomer()]);
+    // Over the approval threshold: the order waits, cancellable, until someone decides.
+    const product = await newProduct(admin, { priceCents: 100_000, stock: 5 });
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 1 }], 'tok_visa');
+    expect(placed.status).toBe(202);
+    const id = placed.body.data.id as string;
+    const waiting = await waitForOrder(customer.token, id, (o) => o.status === 'AWAITING_APPROVAL');
+
+    for (const base of [stack().gateway, stack().serviceUrls.orders!]) {
+      const refused = await call('POST', `/api/v1/orders/${id}/cancel`, {
+        base,
+        token: other.token,
+        json: {},
+      });
+      expect([refused.status, errorOf(refused)]).toEqual([404, 'NOT_FOUND']);
+      const missing = await call('POST', `/api/v1/orders/${randomUUID()}/cancel`, {
+        base,
+        token: other.token,
+      });
+      expect(refused.body.error).toEqual(missing.body.error);
+    }
+    const after = await call('GET', `/api/v1/orders/${id}`, { token: customer.token });
+    expect(after.body.data).toEqual(waiting);
+
+    const cancelled = await call('POST', `/api/v1/orders/${id}/cancel`, { token: admin, json: {} });
+    expect(cancelled.status).toBe(202);
+    expect(await waitForOrder(customer.token, id)).toMatchObject({
+      status: 'CANCELLED',
+      failureReason: 'CANCELLED_BY_USER',
+    });
+  });
 });

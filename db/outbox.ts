@@ -4,8 +4,13 @@
  * to their stream and marks them. Nothing is lost (an event exists exactly when its change committed) and
  * nothing is invented; a relay that dies between publishing and marking publishes again, with the same
  * event id, which consumers drop.
+ *
+ * Order: one relay at a time publishes an outbox (a transaction-scoped advisory lock; other replicas skip
+ * their pass), in `seq` order. `seq` is the order of the inserts, not of the commits, so the events of two
+ * transactions that ran at the same time may be published in either order; the events of one user or one
+ * order are published in the order they were written, since their transactions take that row's lock.
  */
-import { asc, inArray, isNull, sql } from 'drizzle-orm';
+import { asc, getTableName, inArray, isNull, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { bigserial, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { EventEnvelope } from '../contracts/index.js';
@@ -58,18 +63,22 @@ export interface RelayOptions {
 
 /**
  * One pass: publishes up to `batch` unpublished events in order and marks them, in one transaction that
- * locks the rows (SKIP LOCKED: several replicas relay disjoint batches). Returns how many it published.
+ * holds the outbox's relay lock, so that replicas never publish interleaved batches. Returns how many it
+ * published (0 when another relay holds the lock: it is publishing them).
  */
 export async function relayOnce(opts: RelayOptions): Promise<number> {
   const { db, table, publisher } = opts;
   return await db.transaction(async (tx) => {
+    const lock = await tx.execute<{ locked: boolean }>(
+      sql`select pg_try_advisory_xact_lock(hashtext(${`outbox relay: ${getTableName(table)}`})) as locked`,
+    );
+    if (!lock.rows[0]?.locked) return 0;
     const rows = await tx
       .select({ seq: table.seq, event: table.event })
       .from(table)
       .where(isNull(table.publishedAt))
       .orderBy(asc(table.seq))
-      .limit(opts.batch ?? 100)
-      .for('update', { skipLocked: true });
+      .limit(opts.batch ?? 100);
     if (rows.length === 0) return 0;
     for (const row of rows) await publisher.publish(row.event);
     opts.afterPublish?.(rows.map((r) => r.event));

@@ -3,7 +3,9 @@
  * npm start).
  *
  *   dead-letters [--count N]   the newest dead letters: stream, group, consumer, deliveries, error, event
- *   replay <dead-letter-id>    puts that event back on its stream (same event id) and drops the dead letter
+ *   replay <dead-letter-id>    puts that event back on its stream (same event id) for the group that
+ *                              dead-lettered it only (the stream's other groups skip it), and drops the
+ *                              dead letter
  *   groups                     each stream's consumer groups: pending, lag, last delivered entry
  */
 import { fileURLToPath } from 'node:url';
@@ -12,7 +14,11 @@ import { DEAD_LETTER_STREAM, EVENT_SOURCES, eventStream } from '../contracts/ind
 import { readGroups } from '../lib/events/groups.js';
 import { listDeadLetters, replayDeadLetter } from '../lib/events/dead-letters.js';
 
-const USAGE = 'usage: npm run events -- dead-letters [--count N] | replay <dead-letter-id> | groups';
+const USAGE = [
+  'usage: npm run events -- dead-letters [--count N] | replay <dead-letter-id> | groups',
+  '  replay: back onto its stream with the same event id, for the group that dead-lettered it only',
+  "  (the stream's other groups skip it, however late it comes)",
+].join('\n');
 
 /** Runs one command against `redis`, writing to `out`; returns the exit code. */
 export async function runEventsCommand(redis: Redis, args: string[], out: (line: string) => void) {

@@ -13,7 +13,7 @@ import type { OrderEvents } from '../../db/orders/order-events.js';
 import type { Orders } from '../../db/orders/orders.js';
 import type { Config } from '../../lib/config.js';
 import { AppError, notFound } from '../../lib/errors.js';
-import { createServiceRouter, requireOwner } from '../../lib/http/access.js';
+import { createServiceRouter } from '../../lib/http/access.js';
 import { hasPermission, type Verifier } from '../../lib/http/auth.js';
 import { callService } from '../../lib/http/client.js';
 import type { AppEnv } from '../../lib/http/context.js';
@@ -51,11 +51,10 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
     return ok(c, await orders.view(order), 202);
   }
 
-  /** The order, if the caller owns it or may see anyone's; anyone else's is NOT_FOUND, never FORBIDDEN. */
-  async function ownOrder(c: Context<AppEnv>, id: string) {
+  /** An order's row, for an `ownerOr` route: the router lets only its owner (or the permission) through. */
+  async function orderRow(id: string) {
     const row = await orders.row(id);
-    requireOwner(c, row.userId, 'order');
-    return row;
+    return { ownerId: row.userId, resource: row };
   }
 
   app.openapi(routes.place, async (c) =>
@@ -87,8 +86,13 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
     });
   });
 
-  app.openapi(routes.get, async (c) =>
-    ok(c, await orders.get(c.req.valid('param').id, (row) => requireOwner(c, row.userId, 'order'))),
+  app.owned(
+    routes.get,
+    async (c) => {
+      const order = await orders.get(c.req.valid('param').id);
+      return { ownerId: order.userId, resource: order };
+    },
+    (c, order) => ok(c, order),
   );
 
   app.openapi(routes.list, async (c) => {
@@ -103,74 +107,84 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
     page(c, await orders.list({ ...c.req.valid('query'), userId: c.req.valid('param').id })),
   );
 
-  app.openapi(routes.events, async (c) => {
-    const { id } = c.req.valid('param');
-    await ownOrder(c, id);
-    const userId = c.get('principal').userId;
-    if ((streamsOf.get(userId) ?? 0) >= MAX_STREAMS_PER_USER) {
-      throw new AppError('RATE_LIMITED', `at most ${MAX_STREAMS_PER_USER} order streams at once`, undefined, {
-        'Retry-After': '15',
-      });
-    }
-    const after = Number(c.req.valid('header')['last-event-id']) || 0;
-    streamsOf.set(userId, (streamsOf.get(userId) ?? 0) + 1);
-    return streamSSE(c, async (stream) => {
-      let sent = after;
-      let dirty = true;
-      let done = false;
-      let wake = () => {};
-      const unsubscribe = events.subscribe(id, () => {
-        dirty = true;
-        wake();
-      });
-      const heartbeat = setInterval(
-        () => void stream.write(': heartbeat\n\n').catch(() => {}),
-        config.ORDER_STREAM_HEARTBEAT,
-      );
-      stream.onAbort(() => {
-        done = true;
-        wake();
-      });
-      try {
-        while (!done) {
-          if (dirty) {
-            dirty = false;
-            const row = await orders.row(id);
-            if (row.version > sent) {
-              sent = row.version;
-              await stream.writeSSE({
-                id: String(sent),
-                event: 'order',
-                data: JSON.stringify(await orders.view(row)),
-              });
-            }
-            if (TERMINAL_STATUSES.includes(row.status)) break;
-          }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            if (dirty || done) resolve();
-          });
-        }
-      } finally {
-        clearInterval(heartbeat);
-        unsubscribe();
-        streamsOf.set(userId, (streamsOf.get(userId) ?? 1) - 1);
+  app.owned(
+    routes.events,
+    (c) => orderRow(c.req.valid('param').id),
+    (c, { id }) => {
+      const userId = c.get('principal').userId;
+      if ((streamsOf.get(userId) ?? 0) >= MAX_STREAMS_PER_USER) {
+        throw new AppError(
+          'RATE_LIMITED',
+          `at most ${MAX_STREAMS_PER_USER} order streams at once`,
+          undefined,
+          {
+            'Retry-After': '15',
+          },
+        );
       }
-    });
-  });
+      const after = Number(c.req.valid('header')['last-event-id']) || 0;
+      streamsOf.set(userId, (streamsOf.get(userId) ?? 0) + 1);
+      return streamSSE(c, async (stream) => {
+        let sent = after;
+        let dirty = true;
+        let done = false;
+        let wake = () => {};
+        const unsubscribe = events.subscribe(id, () => {
+          dirty = true;
+          wake();
+        });
+        const heartbeat = setInterval(
+          () => void stream.write(': heartbeat\n\n').catch(() => {}),
+          config.ORDER_STREAM_HEARTBEAT,
+        );
+        stream.onAbort(() => {
+          done = true;
+          wake();
+        });
+        try {
+          while (!done) {
+            if (dirty) {
+              dirty = false;
+              const row = await orders.row(id);
+              if (row.version > sent) {
+                sent = row.version;
+                await stream.writeSSE({
+                  id: String(sent),
+                  event: 'order',
+                  data: JSON.stringify(await orders.view(row)),
+                });
+              }
+              if (TERMINAL_STATUSES.includes(row.status)) break;
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              if (dirty || done) resolve();
+            });
+          }
+        } finally {
+          clearInterval(heartbeat);
+          unsubscribe();
+          streamsOf.set(userId, (streamsOf.get(userId) ?? 1) - 1);
+        }
+      });
+    },
+  );
 
-  app.openapi(routes.cancel, async (c) => {
-    const row = await ownOrder(c, c.req.valid('param').id);
-    if (TERMINAL_STATUSES.includes(row.status)) {
-      throw new AppError('ORDER_NOT_CANCELLABLE', `the order is ${row.status}`);
-    }
-    // The saga decides (its update validator refuses once payment is captured or undoing has begun).
-    const input = decisionInput(c.get('principal'), c.req.valid('json'));
-    await updateSaga(temporal, row.id, cancelOrderUpdate, input, 'ORDER_NOT_CANCELLABLE');
-    c.get('log').info({ orderId: row.id, decidedBy: input.decidedBy }, 'cancel accepted');
-    // The update answers once the saga has recorded the cancel: the row shows it.
-    return ok(c, await orders.view(await orders.row(row.id)), 202);
-  });
+  app.owned(
+    routes.cancel,
+    (c) => orderRow(c.req.valid('param').id),
+    async (c, row) => {
+      if (TERMINAL_STATUSES.includes(row.status)) {
+        throw new AppError('ORDER_NOT_CANCELLABLE', `the order is ${row.status}`);
+      }
+      // The saga decides (its update validator refuses once payment is captured or undoing has begun).
+      const input = decisionInput(c.get('principal'), c.req.valid('json'));
+      await updateSaga(temporal, row.id, cancelOrderUpdate, input, 'ORDER_NOT_CANCELLABLE');
+      c.get('log').info({ orderId: row.id, decidedBy: input.decidedBy }, 'cancel accepted');
+      // The update answers once the saga has recorded the cancel: the row shows it.
+      return ok(c, await orders.view(await orders.row(row.id)), 202);
+    },
+  );
 
   for (const [route, update] of [
     [routes.approve, approveOrderUpdate],

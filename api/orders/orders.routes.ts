@@ -105,7 +105,7 @@ export const ordersRoutes = {
   get: defineRoute({
     method: 'get',
     path: '/api/v1/orders/{id}',
-    access: { ownerOr: 'orders:read:any' },
+    access: { ownerOr: 'orders:read:any', resource: 'order' },
     tags: ['orders'],
     summary: 'Get an order with its saga steps',
     request: { params: IdParam },
@@ -132,7 +132,7 @@ export const ordersRoutes = {
   events: defineRoute({
     method: 'get',
     path: '/api/v1/orders/{id}/events',
-    access: { ownerOr: 'orders:read:any' },
+    access: { ownerOr: 'orders:read:any', resource: 'order' },
     tags: ['orders'],
     summary: 'Follow an order live (Server-Sent Events)',
     description:
@@ -154,9 +154,10 @@ export const ordersRoutes = {
   cancel: defineRoute({
     method: 'post',
     path: '/api/v1/orders/{id}/cancel',
-    access: { ownerOr: 'orders:read:any' },
+    // Cancelling changes the order: another user's order takes the write permission, not the read one.
+    access: { ownerOr: 'orders:write:any', resource: 'order' },
     tags: ['orders'],
-    summary: 'Cancel an order: the saga stops and compensates',
+    summary: 'Cancel an order (own, or orders:write:any): the saga stops and compensates',
     request: {
       params: IdParam,
       body: { required: false, content: { 'application/json': { schema: Decision } } },

@@ -22,7 +22,7 @@ export const paymentsRoutes = {
   get: defineRoute({
     method: 'get',
     path: '/api/v1/payments/{id}',
-    access: { ownerOr: 'payments:read:any' },
+    access: { ownerOr: 'payments:read:any', resource: 'payment' },
     tags: ['payments'],
     summary: 'Get a payment (own, or payments:read:any)',
     request: { params: IdParam },

@@ -88,13 +88,12 @@ export function createOrders(db: OrdersDb) {
     },
 
     /**
-     * One order as its caller sees it, once `authorize` accepts its row: the row and its steps are read at
-     * the same time (two round trips in parallel, not one after the other).
+     * One order as its caller sees it: the row and its steps are read at the same time (two round trips in
+     * parallel, not one after the other). The caller checks who may see it before answering with it.
      */
-    async get(id: string, authorize: (row: OrderRow) => void): Promise<Order> {
+    async get(id: string): Promise<Order> {
       const [[row], steps] = await Promise.all([rowById.execute({ id }), stepsByOrder.execute({ id })]);
       if (!row) throw notFound('order');
-      authorize(row);
       return toOrder(row, steps);
     },
 

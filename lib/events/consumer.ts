@@ -5,19 +5,23 @@
  * - A delivery that failed, or whose consumer died, stays in the group's pending list. Any member claims
  *   it again (XPENDING, then XCLAIM, which counts the delivery) once it has been idle for the backoff of its
  *   delivery count: `retryBase × 2^(deliveries−1)`, at most `retryMax`. A handler must therefore finish
- *   well within `retryBase`, or another member takes its message over.
+ *   well within `retryBase`, or another member takes its message over. The pending list is read a page at
+ *   a time from a cursor kept between passes, so entries still backing off never hide a due one behind them.
  * - After `maxDeliveries` deliveries the message goes to `events:dead-letter` with the last error, the
  *   group and the consumer, and is acknowledged, so that the messages behind it keep flowing. An entry that
  *   is not an envelope at all goes there at once.
  * - Events are processed once per group: an event id handled before (a duplicate published by a retried
- *   activity or a relay that crashed before marking its outbox row) is acknowledged and dropped. Handlers
- *   are still written to be idempotent, since a consumer can die between its handler and its mark.
+ *   activity or a relay that crashed before marking its outbox row) is acknowledged and dropped, as long as
+ *   the group remembers it (`processedTtlSeconds`). Handlers are still written to be idempotent, since a
+ *   consumer can die between its handler and its mark.
+ * - A replayed dead letter names the group it is for (`replayFor`): every other group acknowledges it
+ *   unread, however long after the first delivery it comes, since they handled (or dead-lettered) it then.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { DEAD_LETTER_STREAM, type DomainEvent } from '../../contracts/index.js';
 import type { Logger } from '../logger.js';
-import { EVENT_FIELD, parseEvent } from './envelope.js';
+import { EVENT_FIELD, parseEvent, REPLAY_FOR_FIELD } from './envelope.js';
 import { ensureGroup } from './groups.js';
 import type { EventMetrics } from './metrics.js';
 
@@ -49,6 +53,10 @@ export interface Consumer {
 }
 
 type Entry = [id: string, fields: string[]];
+type PendingEntry = [id: string, consumer: string, idleMs: number, deliveries: number];
+
+/** Pages of the pending list one pass looks at, before it reads new entries again. */
+const PENDING_PAGES_PER_PASS = 10;
 
 const fieldOf = (fields: string[], name: string) => {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
@@ -102,6 +110,12 @@ export function startConsumer(opts: ConsumerOptions): Consumer {
   }
 
   async function handleEntry(entryId: string, fields: string[], deliveries: number) {
+    const replayFor = fieldOf(fields, REPLAY_FOR_FIELD);
+    if (replayFor !== undefined && replayFor !== group) {
+      await redis.xack(stream, group, entryId);
+      log.debug({ entryId, replayFor }, 'a dead letter replayed for another group skipped');
+      return;
+    }
     let event: DomainEvent;
     try {
       event = parseEvent(fieldOf(fields, EVENT_FIELD));
@@ -131,14 +145,33 @@ export function startConsumer(opts: ConsumerOptions): Consumer {
     metrics?.consumed.inc({ group, type: event.type, outcome: 'handled' });
   }
 
-  /** Claims and processes the pending entries whose backoff has passed. */
+  /** Where the next look at the pending list starts: it walks on across passes, and wraps at the end. */
+  let pendingCursor = '-';
+
+  /**
+   * Claims and processes the pending entries whose backoff has passed, looking at up to
+   * `PENDING_PAGES_PER_PASS` pages of the pending list (the rest on the next passes: new entries wait
+   * meanwhile).
+   */
   async function retryDue() {
-    const pending = (await redis.xpending(stream, group, 'IDLE', opts.retryBaseMs, '-', '+', batch)) as [
-      string,
-      string,
-      number,
-      number,
-    ][];
+    for (let page = 0; page < PENDING_PAGES_PER_PASS && !controller.signal.aborted; page++) {
+      const pending = (await redis.xpending(
+        stream,
+        group,
+        'IDLE',
+        opts.retryBaseMs,
+        pendingCursor,
+        '+',
+        batch,
+      )) as PendingEntry[];
+      // Exclusive of the last one seen; a short page is the end of the list.
+      pendingCursor = pending.length < batch ? '-' : `(${pending[pending.length - 1]![0]}`;
+      await retryPending(pending);
+      if (pendingCursor === '-') return;
+    }
+  }
+
+  async function retryPending(pending: PendingEntry[]) {
     for (const [entryId, , idle, deliveries] of pending) {
       if (controller.signal.aborted) return;
       const wait = backoffMs(deliveries, opts.retryBaseMs, opts.retryMaxMs);

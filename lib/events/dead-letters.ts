@@ -1,10 +1,12 @@
 /**
  * The dead-letter stream, for an operator: list what failed, and replay one message onto the stream it
- * came from (its event id is unchanged, so groups that handled it before drop it as a duplicate).
+ * came from, for the group that dead-lettered it only (its entry names that group; the stream's other
+ * groups skip it, however old it is). Its event id is unchanged, so that group drops it as a duplicate if
+ * it has handled it since.
  */
 import type { Redis } from 'ioredis';
 import { DEAD_LETTER_STREAM } from '../../contracts/index.js';
-import { EVENT_FIELD } from './envelope.js';
+import { EVENT_FIELD, REPLAY_FOR_FIELD } from './envelope.js';
 
 export interface DeadLetter {
   id: string;
@@ -56,7 +58,13 @@ export async function replayDeadLetter(redis: Redis, id: string): Promise<string
     throw new Error(`dead letter ${id} names no stream to replay onto`);
   const result = await redis
     .multi()
-    .xadd(letter.stream, '*', EVENT_FIELD, letter.event)
+    .xadd(
+      letter.stream,
+      '*',
+      EVENT_FIELD,
+      letter.event,
+      ...(letter.group ? [REPLAY_FOR_FIELD, letter.group] : []),
+    )
     .xdel(DEAD_LETTER_STREAM, id)
     .exec();
   const [err, newId] = result?.[0] ?? [new Error('transaction aborted'), null];

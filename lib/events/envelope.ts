@@ -56,6 +56,8 @@ export const eventEnvelopeSchema = z.strictObject({
 
 /** The one field of a stream entry that holds the envelope as JSON. */
 export const EVENT_FIELD = 'event';
+/** On a replayed dead letter: the one consumer group it is for (the others handled it when it first came). */
+export const REPLAY_FOR_FIELD = 'replayFor';
 
 /** Reads an entry's envelope; throws with a message saying what is wrong with it. */
 export function parseEvent(raw: string | undefined): DomainEvent {

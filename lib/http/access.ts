@@ -3,9 +3,9 @@
  * middleware, the OpenAPI `security` (and `x-access`) of the document, and the gateway's routing and
  * public-path check. A route without an access rule cannot be mounted.
  */
-import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { createRoute, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import type { Permission } from '../../contracts/index.js';
 import { AppError } from '../errors.js';
 import { authenticate, hasPermission, requirePermission, requireSelfOr, type Verifier } from './auth.js';
@@ -22,8 +22,12 @@ export type Access =
   | { permission: Permission }
   /** The `{id}` path parameter is the caller's own user id, or the caller holds the permission (404 otherwise). */
   | { selfOr: Permission }
-  /** The resource's owner (the handler loads it and calls `requireOwner`), or a holder of the permission. */
-  | { ownerOr: Permission };
+  /**
+   * The owner of the `resource` the route acts on, or a holder of the permission (404 otherwise, as for a
+   * missing one). The route is mounted with `owned()`, whose loader finds the owner: the router checks it
+   * before the handler runs, so a handler cannot forget to.
+   */
+  | { ownerOr: Permission; resource: string };
 
 export type AccessRoute = RouteConfig & { 'x-access': Access };
 
@@ -84,23 +88,9 @@ export function guard(access: Access, verify: Verifier): MiddlewareHandler<AppEn
         await next();
       }),
     );
-  } else if ('ownerOr' in access) {
-    const permission = access.ownerOr;
-    checks.push(
-      createMiddleware<AppEnv>(async (c, next) => {
-        c.set('ownerOr', permission);
-        await next();
-      }),
-    );
   }
+  // `ownerOr`: the owner is known only once the resource is loaded, which `owned()` does before the handler.
   return checks;
-}
-
-/** On an `ownerOr` route: the caller owns the resource (`ownerId`) or holds the route's permission; else 404. */
-export function requireOwner(c: Context<AppEnv>, ownerId: string, what: string): void {
-  const permission = c.get('ownerOr') as Permission | undefined;
-  if (!permission) throw new AppError('INTERNAL', 'requireOwner on a route without an ownerOr rule');
-  requireSelfOr(c.get('principal'), ownerId, permission, what);
 }
 
 /** A string holding NUL anywhere in a JSON value, as a field path (PostgreSQL text cannot store it). */
@@ -148,26 +138,70 @@ function jsonOnly(required: boolean): MiddlewareHandler<AppEnv> {
   });
 }
 
+/** What an `ownerOr` route's loader finds: the resource, and the user who owns it. */
+export interface Owned<T> {
+  ownerId: string;
+  resource: T;
+}
+
+type RouteContext<R extends RouteConfig> = Parameters<RouteHandler<R, AppEnv>>[0];
+type RouteAnswer<R extends RouteConfig> = ReturnType<RouteHandler<R, AppEnv>>;
+
+const describeRoute = (route: RouteConfig) => `${route.method.toUpperCase()} ${route.path}`;
+
 /**
  * A service's router: every route mounted on it gets its access rule's guard in front of validation and
- * handler, and a route without an access rule stops the service at start.
+ * handler, and a route without an access rule stops the service at start. An `ownerOr` route is mounted
+ * with `owned(route, load, handler)`: `load` finds the resource (after validation, so it reads the valid
+ * params), the router answers 404 unless the caller owns it or holds the permission, and only then runs
+ * `handler` with it. `openapi()` refuses an `ownerOr` route, so none can be mounted without the check.
  */
 export function createServiceRouter(verify: Verifier) {
   const app = createRouter();
-  const mount = app.openapi;
-  app.openapi = ((route: RouteConfig, ...rest: unknown[]) => {
-    const access = (route as Partial<AccessRoute>)['x-access'];
-    if (!access) throw new Error(`${route.method.toUpperCase()} ${route.path} has no access rule`);
+  const openapi = app.openapi.bind(app);
+
+  const mount = (route: RouteConfig, access: Access, rest: unknown[]) => {
     const own = route.middleware ? [route.middleware].flat() : [];
     const body = route.request?.body;
     const json =
       body?.content && 'application/json' in body.content ? [jsonOnly(body.required === true)] : [];
-    return (mount as (...a: unknown[]) => unknown)(
+    return (openapi as (...a: unknown[]) => unknown)(
       { ...route, middleware: [...guard(access, verify), ...json, ...own] },
       ...rest,
     );
+  };
+  const accessOf = (route: RouteConfig) => {
+    const access = (route as Partial<AccessRoute>)['x-access'];
+    if (!access) throw new Error(`${describeRoute(route)} has no access rule`);
+    return access;
+  };
+
+  app.openapi = ((route: RouteConfig, ...rest: unknown[]) => {
+    const access = accessOf(route);
+    if ('ownerOr' in access) {
+      throw new Error(
+        `${describeRoute(route)} is an ownerOr route: mount it with owned(), which checks the owner`,
+      );
+    }
+    return mount(route, access, rest);
   }) as typeof app.openapi;
-  return app;
+
+  function owned<R extends RouteConfig, T>(
+    route: R,
+    load: (c: RouteContext<R>) => Promise<Owned<T>>,
+    handler: (c: RouteContext<R>, resource: T) => RouteAnswer<R>,
+  ) {
+    const access = accessOf(route);
+    if (!('ownerOr' in access)) throw new Error(`${describeRoute(route)} is not an ownerOr route`);
+    const checked = async (c: RouteContext<R>) => {
+      const { ownerId, resource } = await load(c);
+      requireSelfOr(c.get('principal'), ownerId, access.ownerOr, access.resource);
+      return handler(c, resource);
+    };
+    mount(route, access, [checked]);
+  }
+
+  return Object.assign(app, { owned });
 }
 
 /** Whether the caller may see everyone's resources on an `ownerOr` or `authenticated` list route. */

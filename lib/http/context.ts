@@ -1,5 +1,5 @@
 /** What a request carries through the middleware chain, and what a readiness check is. */
-import type { Permission, Role } from '../../contracts/index.js';
+import type { Role } from '../../contracts/index.js';
 import type { Logger } from '../logger.js';
 
 /** The caller, from a verified bearer token. */
@@ -17,8 +17,6 @@ export type AppEnv = {
     requestId: string;
     log: Logger;
     principal: Principal;
-    /** On an `ownerOr` route: the permission that stands in for owning the resource. */
-    ownerOr: Permission;
     /** The public route template a proxied request matched (the gateway's metrics label). */
     route: string;
   };

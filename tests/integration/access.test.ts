@@ -4,9 +4,21 @@
  * without a rule (or a service that forgot to guard one) fails here.
  */
 import { randomUUID } from 'node:crypto';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_TABLE } from '../../api/route-table.js';
-import { call, newCustomer, stack, type Customer } from '../support/client.js';
+import {
+  adminToken,
+  call,
+  errorOf,
+  newCustomer,
+  newProduct,
+  placeOrder,
+  stack,
+  waitForOrder,
+  type Customer,
+} from '../support/client.js';
+import { sql } from '../support/stores.js';
 
 let customer: Customer;
 let document: { paths: Record<string, Record<string, { 'x-access'?: unknown; security?: unknown }>> };
@@ -55,4 +67,58 @@ describe('one route table', () => {
       }
     },
   );
+});
+
+describe("another customer's order", () => {
+  it('cannot be cancelled by another customer nor by a mere reader of all orders (404, untouched), and can by the admin', async () => {
+    const [admin, other] = await Promise.all([adminToken(), newCustomer()]);
+    // Over the approval threshold: the order waits, cancellable, until someone decides.
+    const product = await newProduct(admin, { priceCents: 100_000, stock: 5 });
+    const placed = await placeOrder(customer, [{ productId: product.id, quantity: 1 }], 'tok_visa');
+    expect(placed.status).toBe(202);
+    const id = placed.body.data.id as string;
+    const waiting = await waitForOrder(customer.token, id, (o) => o.status === 'AWAITING_APPROVAL');
+
+    // Someone who may read anyone's orders, and nothing more (signed with the stack's own key).
+    const [key] = await sql<{ private_jwk: JWK; kid: string }>(
+      'users',
+      'select private_jwk, kid from signing_keys where active',
+    );
+    const now = Math.floor(Date.now() / 1000);
+    const reader = await new SignJWT({ role: 'admin', permissions: ['orders:read:any'] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key!.kid })
+      .setSubject(other.id)
+      .setJti(randomUUID())
+      .setIssuer('ordersaga-users')
+      .setAudience('ordersaga-api')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(await importJWK(key!.private_jwk, 'EdDSA'));
+    expect((await call('GET', `/api/v1/orders/${id}`, { token: reader })).status).toBe(200);
+
+    for (const base of [stack().gateway, stack().serviceUrls.orders!]) {
+      const byReader = await call('POST', `/api/v1/orders/${id}/cancel`, { base, token: reader, json: {} });
+      expect([byReader.status, errorOf(byReader)]).toEqual([404, 'NOT_FOUND']);
+      const refused = await call('POST', `/api/v1/orders/${id}/cancel`, {
+        base,
+        token: other.token,
+        json: {},
+      });
+      expect([refused.status, errorOf(refused)]).toEqual([404, 'NOT_FOUND']);
+      const missing = await call('POST', `/api/v1/orders/${randomUUID()}/cancel`, {
+        base,
+        token: other.token,
+      });
+      expect(refused.body.error).toEqual(missing.body.error);
+    }
+    const after = await call('GET', `/api/v1/orders/${id}`, { token: customer.token });
+    expect(after.body.data).toEqual(waiting);
+
+    const cancelled = await call('POST', `/api/v1/orders/${id}/cancel`, { token: admin, json: {} });
+    expect(cancelled.status).toBe(202);
+    expect(await waitForOrder(customer.token, id)).toMatchObject({
+      status: 'CANCELLED',
+      failureReason: 'CANCELLED_BY_USER',
+    });
+  });
 });

@@ -15,11 +15,11 @@ import {
   type DomainEvent,
   type EventEnvelope,
 } from '../../contracts/index.js';
-import { relayOnce } from '../../db/outbox.js';
+import { addToOutbox, relayOnce } from '../../db/outbox.js';
 import { createDb, ensureDatabase, migrateDatabase } from '../../db/postgres.js';
 import * as usersSchema from '../../db/users/schema.js';
 import { createUsers } from '../../db/users/users.js';
-import { startConsumer, type Consumer } from '../../lib/events/consumer.js';
+import { processedKey, startConsumer, type Consumer } from '../../lib/events/consumer.js';
 import { readGroups } from '../../lib/events/groups.js';
 import { EVENT_FIELD, newEvent, parseEvent, sagaFactId } from '../../lib/events/envelope.js';
 import { createEventMetrics } from '../../lib/events/metrics.js';
@@ -67,7 +67,13 @@ function consume(
   stream: string,
   group: string,
   handle: (event: DomainEvent, delivery: { entryId: string; deliveries: number }) => Promise<void>,
-  opts: { maxDeliveries?: number; retryBaseMs?: number; registry?: Registry; consumer?: string } = {},
+  opts: {
+    maxDeliveries?: number;
+    retryBaseMs?: number;
+    retryMaxMs?: number;
+    registry?: Registry;
+    consumer?: string;
+  } = {},
 ) {
   const consumer = startConsumer({
     redis: new Redis(stack().redisUrl),
@@ -79,7 +85,7 @@ function consume(
     metrics: opts.registry ? createEventMetrics(opts.registry) : undefined,
     maxDeliveries: opts.maxDeliveries ?? 3,
     retryBaseMs: opts.retryBaseMs ?? 300,
-    retryMaxMs: 2000,
+    retryMaxMs: opts.retryMaxMs ?? 2000,
     blockMs: 100,
   });
   consumers.push(consumer);
@@ -194,6 +200,70 @@ describe('consumer groups', () => {
     await waitUntil(async () => (await pendingOf(stream, group)) === 0);
   });
 
+  it('retries a due entry that sits behind more than a page of entries still backing off', async () => {
+    const stream = testStream();
+    const group = 'window-test';
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    const backingOff: string[] = [];
+    for (let n = 0; n < 25; n++) backingOff.push((await append(stream, testEvent({ n })))!);
+    const ready = testEvent({ ready: true });
+    const readyEntry = (await append(stream, ready))!;
+    // A member that died holding all of them: the 25 first have failed 9 times (256 s of backoff at a 1 s
+    // base), the last once (1 s); all have been idle 2 s, so each is listed by XPENDING … IDLE 1000.
+    await redis.xreadgroup('GROUP', group, 'ghost', 'COUNT', 100, 'STREAMS', stream, '>');
+    await redis.xclaim(stream, group, 'ghost', 0, ...backingOff, 'IDLE', 2000, 'RETRYCOUNT', 9);
+    await redis.xclaim(stream, group, 'ghost', 0, readyEntry, 'IDLE', 2000, 'RETRYCOUNT', 1);
+    const deliveriesOf = async () =>
+      ((await redis.xpending(stream, group, '-', '+', 100)) as [string, string, number, number][]).map(
+        ([id, owner, , deliveries]) =>
+          `${id === readyEntry ? 'ready' : 'backing-off'}:${owner}:${deliveries}`,
+      );
+    expect(new Set(await deliveriesOf())).toEqual(new Set(['backing-off:ghost:9', 'ready:ghost:1']));
+
+    const handled: string[] = [];
+    consume(stream, group, async (event) => void handled.push(event.id), {
+      consumer: 'survivor',
+      retryBaseMs: 1000,
+      retryMaxMs: 600_000,
+      maxDeliveries: 20,
+    });
+    await waitUntil(async () => handled.length === 1, 10_000, 'the due entry behind the backing-off ones');
+    expect(handled).toEqual([ready.id]);
+    // The others are still backing off, untouched.
+    expect(await deliveriesOf()).toEqual(backingOff.map(() => 'backing-off:ghost:9'));
+  });
+
+  it("replays a dead letter to its own group only, even after the other groups' memory of it expired", async () => {
+    const stream = testStream();
+    const event = testEvent({ n: 1 });
+    let fixed = false;
+    const handledBy = { failing: 0, other: 0 };
+    consume(stream, 'replay-failing', async () => {
+      handledBy.failing++;
+      if (!fixed) throw new Error('not yet');
+    });
+    consume(stream, 'replay-other', async () => void handledBy.other++);
+    await append(stream, event);
+    const letter = async () =>
+      (await listDeadLetters(redis, 100)).find((l) => l.stream === stream && l.group === 'replay-failing');
+    await waitUntil(async () => (await letter()) !== undefined, 20_000, 'the dead letter');
+    await waitUntil(async () => handledBy.other === 1, 10_000, 'the other group handling it');
+    // What the processed-key TTL does, days later.
+    expect(await redis.del(processedKey('replay-other', event.id))).toBe(1);
+
+    fixed = true;
+    expect(await runEventsCommand(redis, ['replay', (await letter())!.id], () => {})).toBe(0);
+    await waitUntil(async () => handledBy.failing === 4, 10_000, 'the replay handled by its group');
+    const last = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1))[0]![0];
+    await waitUntil(
+      async () =>
+        (await readGroups(redis, stream)).every((g) => g.lastDeliveredId === last && g.pending === 0),
+      10_000,
+      'both groups past the replayed entry',
+    );
+    expect(handledBy).toEqual({ failing: 4, other: 1 });
+  });
+
   it('processes a duplicate event once', async () => {
     const stream = testStream();
     const group = 'duplicate-test';
@@ -276,6 +346,61 @@ describe('the transactional outbox', () => {
       expect(seen).toEqual([eventId]);
     } finally {
       await pool.end();
+    }
+  });
+});
+
+describe('two outbox relays', () => {
+  it('publish one after the other, in order: a relay never publishes while another is midway', async () => {
+    const url = `${stack().databaseUrls.users}_relay_order_test`;
+    await ensureDatabase(url);
+    await migrateDatabase('users', url);
+    // Two replicas: a pool each.
+    const pools = [new pg.Pool({ connectionString: url }), new pg.Pool({ connectionString: url })];
+    try {
+      const [dbA, dbB] = pools.map((p) => createDb(p, usersSchema));
+      await pools[0]!.query('update outbox set published_at = now() where published_at is null');
+      const events = Array.from({ length: 6 }, (_, n) => testEvent({ n }));
+      for (const event of events) await addToOutbox(dbA!, usersSchema.outbox, event);
+
+      const published: string[] = [];
+      let aPublishing!: () => void;
+      const aIsPublishing = new Promise<void>((resolve) => (aPublishing = resolve));
+      let bDone!: () => void;
+      const bHasPassed = new Promise<void>((resolve) => (bDone = resolve));
+      // Relay A stops inside its first publish until relay B has made a whole pass.
+      const slowA = {
+        async publish(event: EventEnvelope) {
+          aPublishing();
+          await bHasPassed;
+          published.push(event.id);
+          return '0-0';
+        },
+      };
+      const fastB = {
+        async publish(event: EventEnvelope) {
+          published.push(event.id);
+          return '0-0';
+        },
+      };
+      const relay = (db: typeof dbA, publisher: typeof slowA) => ({
+        db: db!,
+        table: usersSchema.outbox,
+        publisher,
+        logger,
+        intervalMs: 100,
+        batch: 3,
+      });
+      const a = relayOnce(relay(dbA, slowA));
+      await aIsPublishing;
+      const b = await relayOnce(relay(dbB, fastB)).finally(bDone);
+      expect({ a: await a, b }).toEqual({ a: 3, b: 0 });
+      // The rest, by whichever relay comes next.
+      expect(await relayOnce(relay(dbB, fastB))).toBe(3);
+      expect(await relayOnce(relay(dbA, fastB))).toBe(0);
+      expect(published).toEqual(events.map((e) => e.id));
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
     }
   });
 });

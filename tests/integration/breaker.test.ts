@@ -14,7 +14,6 @@ import {
   placeOrder,
   stack,
   waitUntil,
-  type Answer,
   type Customer,
 } from '../support/client.js';
 import { startRole, stopProcess } from '../support/processes.js';

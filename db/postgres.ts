@@ -14,6 +14,42 @@ export const PG_DATABASES = {
 } as const;
 export type PgDatabaseName = keyof typeof PG_DATABASES;
 
+/**
+ * The server ended the connection under the statement (pg_terminate_backend, a failover, an idle connection
+ * cut by a proxy): the statement never ran to its end, and the pool has already dropped that connection.
+ * A database that is down or refusing connections is not this: retrying at once would not help.
+ */
+const LOST_CONNECTION_CODES = new Set(['57P01', '57P02', '08003', '08006', 'ECONNRESET', 'EPIPE']);
+const LOST_CONNECTION_MESSAGES =
+  /^(Connection terminated|Connection terminated unexpectedly|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)$/;
+
+/** Whether `err` (or its cause: drizzle wraps the driver's error) is a pooled connection lost mid-statement. */
+export function lostConnection(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && LOST_CONNECTION_CODES.has(code)) return true;
+    if (LOST_CONNECTION_MESSAGES.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs a read, and runs it once more when its pooled connection was lost under it, so that a blip that
+ * killed the pool's connections costs the caller one more round trip instead of an error. The pool has
+ * dropped the dead connection; the retry waits one turn of the event loop first, so that the pool also
+ * drops the others whose end has already arrived, and takes a live or a new one. Reads only: a write whose
+ * connection died may have committed.
+ */
+export async function retryRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!lostConnection(err)) throw err;
+    await new Promise((resolve) => setImmediate(resolve));
+    return await read();
+  }
+}
+
 export function createDb<S extends Record<string, unknown>>(pool: pg.Pool, schema: S): NodePgDatabase<S> {
   return drizzle(pool, { schema });
 }

@@ -162,9 +162,12 @@ const schema = z.object({
     .string()
     .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as 10/1m')
     .default('10/1m'),
-  /** The gateway's circuit breakers: consecutive failures that open one, and when it lets a probe through. */
+  /**
+   * The gateway's circuit breakers: consecutive failures that open one, and when it lets a probe through
+   * (soon: a probe is one request, and a service back after a restart should not stay shut out for long).
+   */
   BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
-  BREAKER_HALF_OPEN_AFTER: duration.default(10_000),
+  BREAKER_HALF_OPEN_AFTER: duration.default(2_000),
   /**
    * How long the product service keeps a catalog document it has read (db/products/catalog-cache.ts): it
    * forgets one as soon as it writes it, so only another replica's writes can take this long to show. 0: off.

@@ -21,6 +21,10 @@ export function createPool(url: string, name: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 10, application_name: `ordersaga-${name}` });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor a checked-out one (a transaction's): the pool listens only to idle clients, and a connection ended
+  // under a transaction (pg_terminate_backend) emitted an unhandled 'error' that killed the process. The
+  // statement in flight still fails with the error, and the pool drops the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

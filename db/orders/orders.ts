@@ -9,6 +9,7 @@ import { notFound } from '../../lib/errors.js';
 import { newEvent, sagaFactId } from '../../lib/events/envelope.js';
 import { paginate, type PageRequest } from '../../lib/paging.js';
 import { addToOutbox } from '../outbox.js';
+import { retryRead } from '../postgres.js';
 import * as schema from './schema.js';
 
 export type OrdersDb = NodePgDatabase<typeof schema>;
@@ -56,16 +57,18 @@ export function createOrders(db: OrdersDb) {
 
   async function withSteps(rows: OrderRow[]): Promise<Order[]> {
     if (rows.length === 0) return [];
-    const steps = await db
-      .select()
-      .from(schema.orderSteps)
-      .where(
-        inArray(
-          schema.orderSteps.orderId,
-          rows.map((r) => r.id),
-        ),
-      )
-      .orderBy(asc(schema.orderSteps.at), asc(schema.orderSteps.id));
+    const steps = await retryRead(() =>
+      db
+        .select()
+        .from(schema.orderSteps)
+        .where(
+          inArray(
+            schema.orderSteps.orderId,
+            rows.map((r) => r.id),
+          ),
+        )
+        .orderBy(asc(schema.orderSteps.at), asc(schema.orderSteps.id)),
+    );
     return rows.map((r) =>
       toOrder(
         r,
@@ -78,11 +81,11 @@ export function createOrders(db: OrdersDb) {
     withSteps,
 
     async view(row: OrderRow): Promise<Order> {
-      return toOrder(row, await stepsByOrder.execute({ id: row.id }));
+      return toOrder(row, await retryRead(() => stepsByOrder.execute({ id: row.id })));
     },
 
     async row(id: string): Promise<OrderRow> {
-      const [row] = await rowById.execute({ id });
+      const [row] = await retryRead(() => rowById.execute({ id }));
       if (!row) throw notFound('order');
       return row;
     },
@@ -92,7 +95,10 @@ export function createOrders(db: OrdersDb) {
      * parallel, not one after the other). The caller checks who may see it before answering with it.
      */
     async get(id: string): Promise<Order> {
-      const [[row], steps] = await Promise.all([rowById.execute({ id }), stepsByOrder.execute({ id })]);
+      const [[row], steps] = await Promise.all([
+        retryRead(() => rowById.execute({ id })),
+        retryRead(() => stepsByOrder.execute({ id })),
+      ]);
       if (!row) throw notFound('order');
       return toOrder(row, steps);
     },
@@ -111,15 +117,18 @@ export function createOrders(db: OrdersDb) {
         request,
         async ({ offset, limit }) =>
           withSteps(
-            await db
-              .select()
-              .from(schema.orders)
-              .where(where)
-              .orderBy(desc(schema.orders.createdAt))
-              .limit(limit)
-              .offset(offset),
+            await retryRead(() =>
+              db
+                .select()
+                .from(schema.orders)
+                .where(where)
+                .orderBy(desc(schema.orders.createdAt))
+                .limit(limit)
+                .offset(offset),
+            ),
           ),
-        async () => (await db.select({ n: count() }).from(schema.orders).where(where))[0]?.n ?? 0,
+        async () =>
+          (await retryRead(() => db.select({ n: count() }).from(schema.orders).where(where)))[0]?.n ?? 0,
       );
     },
 

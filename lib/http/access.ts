@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import { authenticate, hasPermission, requirePermission, requireSelfOr, type Verifier } from './auth.js';
 import { createRouter } from './app.js';
 import { errorResponses } from './envelope.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import type { AppEnv, Principal } from './context.js';
 
 export type Access =
@@ -106,7 +107,8 @@ function nulField(value: unknown, path: string): string | null {
 }
 
 /**
- * A JSON body route's gate: any other media type is 415 (an absent body of an optional one passes), and a
+ * A JSON body route's gate: any other media type is 415 (an absent body of an optional one passes), a body
+ * nested deeper than MAX_JSON_DEPTH is 400 before it is parsed (every walk of it after is recursive), and a
  * NUL character in any string is 400, before the body reaches validation and the database.
  */
 function jsonOnly(required: boolean): MiddlewareHandler<AppEnv> {
@@ -120,9 +122,19 @@ function jsonOnly(required: boolean): MiddlewareHandler<AppEnv> {
         contentType: type ?? null,
       });
     }
+    // The text is cached: validation parses the same text again.
+    const text = await c.req.text();
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new AppError('VALIDATION_FAILED', 'the request is invalid', [
+        {
+          field: 'body',
+          message: `must not nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep`,
+        },
+      ]);
+    }
     let parsed: unknown;
     try {
-      parsed = await c.req.json();
+      parsed = JSON.parse(text);
     } catch {
       throw new AppError('VALIDATION_FAILED', 'the request body is not valid JSON', [
         { field: 'body', message: 'malformed JSON' },

@@ -3,9 +3,19 @@
  * circuit opens and answers are 503 at once with Retry-After; the service back → a probe closes it. The
  * breaker's state is read from the gateway's own metrics.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Managed } from '../../scripts/processes.js';
-import { call, newCustomer, waitUntil, type Customer } from '../support/client.js';
+import {
+  adminToken,
+  call,
+  newCustomer,
+  newProduct,
+  placeOrder,
+  stack,
+  waitUntil,
+  type Customer,
+} from '../support/client.js';
 import { startRole, stopProcess } from '../support/processes.js';
 
 let customer: Customer;
@@ -24,9 +34,11 @@ const startPayments = async () => {
   return p;
 };
 
-const circuit = async () => {
+const circuit = async (service = 'payments') => {
   const metrics = (await call('GET', '/metrics', { base: gateway })).body as string;
-  return Number(/gateway_circuit_state\{[^}]*service="payments"[^}]*\} (\d)/.exec(metrics)?.[1]);
+  return Number(
+    new RegExp(`gateway_circuit_state\\{[^}]*service="${service}"[^}]*\\} (\\d)`).exec(metrics)?.[1],
+  );
 };
 
 beforeAll(async () => {
@@ -78,5 +90,55 @@ describe('circuit breaker', () => {
     await startPayments();
     await waitUntil(async () => (await list()).status === 200, 20_000, 'the circuit to close');
     expect(await circuit()).toBe(0);
+  });
+
+  it('keeps answering reads of orders while the order database kills every pooled connection', async () => {
+    const product = await newProduct(await adminToken(), { stock: 100 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const placed = await placeOrder(customer, [{ productId: product.id, quantity: 1 }], 'tok_visa');
+      expect(placed.status).toBe(202);
+      ids.push(placed.body.data.id as string);
+    }
+    // As many readers as the service's pool has connections, reading without pause: some reads are in
+    // flight on each connection when its backend is terminated.
+    const answers: string[] = [];
+    const done = Array.from({ length: 12 }, () => 0);
+    let reading = true;
+    const readers = done.map(async (_, i) => {
+      while (reading) {
+        const res = await call('GET', `/api/v1/orders/${ids[i % ids.length]}`, {
+          token: customer.token,
+          base: gateway,
+        });
+        answers.push(`${res.status} ${res.body.error?.message ?? ''}`.trim());
+        done[i]!++;
+      }
+    });
+    const everyReaderDid = (n: number) => async () => done.every((d) => d >= n);
+
+    const database = new URL(stack().databaseUrls.orders).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: stack().databaseUrls.orders });
+    await admin.connect();
+    try {
+      let killed = 0;
+      for (let round = 1; round <= 3; round++) {
+        await waitUntil(everyReaderDid(round * 5), 30_000, 'the readers to go on reading');
+        const { rows } = await admin.query<{ killed: boolean }>(
+          'select pg_terminate_backend(pid) as killed from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+          [database],
+        );
+        killed += rows.filter((r) => r.killed).length;
+      }
+      await waitUntil(everyReaderDid(20), 30_000, 'the readers to read after the last kill');
+      expect(killed).toBeGreaterThan(3);
+    } finally {
+      reading = false;
+      await Promise.all(readers);
+      await admin.end();
+    }
+    const failed = answers.filter((a) => a !== '200');
+    expect(failed, `${failed.length} of ${answers.length} reads failed`).toEqual([]);
+    expect(await circuit('orders')).toBe(0);
   });
 });

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { errors as undici } from 'undici';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createBreakers } from '../../api/gateway/breakers.js';
 import { buildOpenApiDocument } from '../../api/gateway/openapi.js';
+import { AppError } from '../../lib/errors.js';
 import { matchRoute, ROUTE_TABLE } from '../../api/route-table.js';
 
 const owner = (path: string, method = 'GET') => matchRoute(method, path)?.service;
@@ -83,5 +87,80 @@ describe('gateway routing', () => {
     );
     expect(doc.paths?.['/api/v1/orders']?.post?.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths?.['/api/v1/products']?.get?.security).toBeUndefined();
+  });
+});
+
+describe('circuit breaker', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const setup = () => {
+    const registry = new Registry();
+    const breakers = createBreakers({ BREAKER_FAILURES: 3, BREAKER_HALF_OPEN_AFTER: 2_000 }, registry);
+    const circuit = async () =>
+      (await registry.getSingleMetric('gateway_circuit_state')!.get()).values.find(
+        (v) => v.labels.service === 'orders',
+      )?.value;
+    const fail = (err: Error) => () => Promise.reject(err);
+    const answer = (status: number) => () => Promise.resolve(new Response(null, { status }));
+    return { breakers, circuit, fail, answer };
+  };
+  const refused = () =>
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3003'), { code: 'ECONNREFUSED' });
+
+  it('stays closed on answers, 5xx included: a service that answers is up', async () => {
+    const { breakers, circuit, answer } = setup();
+    for (let i = 0; i < 20; i++) {
+      const res = await breakers.call('orders', answer(i % 2 ? 500 : 503));
+      expect(res.status).toBe(i % 2 ? 500 : 503);
+    }
+    expect(await circuit()).toBe(0);
+  });
+
+  it('does not count failures that are not the upstream being unreachable', async () => {
+    const { breakers, circuit, fail, answer } = setup();
+    const callerLeft = new DOMException('This operation was aborted', 'AbortError');
+    for (let i = 0; i < 10; i++) {
+      await expect(breakers.call('orders', fail(callerLeft))).rejects.toBe(callerLeft);
+      await expect(breakers.call('orders', fail(new TypeError('a defect')))).rejects.toThrow('a defect');
+    }
+    expect(await circuit()).toBe(0);
+    expect((await breakers.call('orders', answer(200))).status).toBe(200);
+  });
+
+  it.each([
+    ['connection refused', refused],
+    ['connection refused, as fetch wraps it', () => new TypeError('fetch failed', { cause: refused() })],
+    ['a socket closed under the request', () => new undici.SocketError('other side closed')],
+    ['a connect timeout', () => new undici.ConnectTimeoutError()],
+    ['no answer in time', () => new undici.HeadersTimeoutError()],
+    ['a request timeout', () => new DOMException('The operation was aborted due to timeout', 'TimeoutError')],
+  ])('opens on %s, answers 503 at once with Retry-After, and a probe closes it', async (_, error) => {
+    vi.useFakeTimers();
+    const { breakers, circuit, fail, answer } = setup();
+    for (let i = 0; i < 3; i++) await expect(breakers.call('orders', fail(error()))).rejects.toThrow();
+    expect(await circuit()).toBe(1);
+    const send = vi.fn(answer(200));
+    const open = await breakers.call('orders', send).catch((err: unknown) => err);
+    expect(open).toBeInstanceOf(AppError);
+    expect(open).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'the orders service is unavailable (circuit open)',
+      headers: { 'Retry-After': '2' },
+    });
+    expect(send).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(2_000);
+    expect((await breakers.call('orders', send)).status).toBe(200);
+    expect(await circuit()).toBe(0);
+  });
+
+  it('is not opened by a success between failures', async () => {
+    const { breakers, circuit, fail, answer } = setup();
+    for (let i = 0; i < 5; i++) {
+      await expect(breakers.call('orders', fail(refused()))).rejects.toThrow();
+      await expect(breakers.call('orders', fail(refused()))).rejects.toThrow();
+      await breakers.call('orders', answer(503));
+    }
+    expect(await circuit()).toBe(0);
   });
 });

@@ -64,6 +64,7 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
       body: c.req.valid('json'),
       idempotencyKey: c.req.valid('header')['idempotency-key'],
       requestId: c.get('requestId'),
+      log: c.get('log'),
     }),
   );
 
@@ -84,6 +85,7 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
       body: c.req.valid('json'),
       idempotencyKey: c.req.valid('header')['idempotency-key'],
       requestId: c.get('requestId'),
+      log: c.get('log'),
     });
   });
 

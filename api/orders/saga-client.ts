@@ -92,8 +92,12 @@ export async function ensureSagaStarted(client: Client, input: OrderSagaInput): 
   }
 }
 
-/** How long a decision waits for the saga to accept it (its validator runs in a workflow task). */
-const DECISION_ACCEPT_TIMEOUT_MS = 10_000;
+/**
+ * How long a decision waits for the saga to accept it: its validator runs in a workflow task, which on a busy
+ * machine waits for a worker, and whose completion waits for the order-row write the decision starts (a
+ * local activity) up to the task's heartbeat, 8 s. The gateway waits 30 s for any answer.
+ */
+const DECISION_ACCEPT_TIMEOUT_MS = 15_000;
 /** How long an accepted decision waits for the saga to record it before answering from the accepted stage. */
 const DECISION_RECORD_TIMEOUT_MS = 5_000;
 /** What a caller told 503 for a decision should wait before sending it again. */

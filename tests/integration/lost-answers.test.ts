@@ -136,11 +136,14 @@ describe('a decision whose answer is lost', () => {
     proxy!.dropAnswers(false);
 
     // A client retries; the cancel did reach the saga, so the order is cancelling or cancelled already.
-    const again = await call('POST', `/api/v1/orders/${orderId}/cancel`, {
-      base,
-      token: customer.token,
-      json: { reason: 'changed my mind' },
-    });
+    let again = lost;
+    for (let attempt = 0; again.status === 503 && attempt < 5; attempt++) {
+      again = await call('POST', `/api/v1/orders/${orderId}/cancel`, {
+        base,
+        token: customer.token,
+        json: { reason: 'changed my mind' },
+      });
+    }
     expect([202, 409]).toContain(again.status);
     const done = await waitForOrder(customer.token, orderId);
     expect(done).toMatchObject({

@@ -88,8 +88,9 @@ const decisionAnswers =
   'it); on a busy system it answers after a few seconds from the accepted stage, with the order as it is then, and ' +
   'the saga records the decision moments later: follow it with GET /api/v1/orders/{id} or ' +
   '/api/v1/orders/{id}/events. `503 SERVICE_UNAVAILABLE` with `Retry-After`: the saga did not acknowledge ' +
-  'the decision in time and it may not have been delivered; send it again after that many seconds (the same ' +
-  'decision sent again is applied once, and answered `202` again). `409`: too late for this decision.';
+  'the decision in time and it may not have been delivered; send it again after that many seconds, then ' +
+  'read the order: a decision is applied at most once, and one sent again after it took effect is answered ' +
+  '`409`. `409`: too late for this decision (or already made).';
 const decided = {
   202: jsonContent(
     envelopeOf(Order),

@@ -111,8 +111,8 @@ export type DecisionStage = 'recorded' | 'accepted';
 
 /**
  * Asks the saga for a decision through an update: its validator refuses what is too late, which the caller
- * gets as `refused` (a 409), as it does when the saga has already finished. The update id is the decision's
- * name, so a decision sent again (a retry after a 503) is the same update, applied once, answered again.
+ * gets as `refused` (a 409), as it does when the saga has already finished. A decision sent again (a retry
+ * after a 503) is applied at most once: the saga refuses it once the first took effect, or ignores it.
  */
 export async function updateSaga(
   client: Client,
@@ -136,7 +136,6 @@ export async function updateSaga(
     accepted = await client.withDeadline(Date.now() + DECISION_ACCEPT_TIMEOUT_MS, () =>
       client.workflow.getHandle(orderWorkflowId(orderId)).startUpdate(update, {
         args: [input],
-        updateId: `rest-${update.name}`,
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       }),
     );
@@ -146,7 +145,7 @@ export async function updateSaga(
     throw new AppError(
       'SERVICE_UNAVAILABLE',
       `the order saga did not acknowledge the decision in time (${(err as Error).message}); it may not have ` +
-        'been delivered: retry, the same decision sent again is applied once',
+        'been delivered: retry (a decision is applied once; 409 if it had already taken effect)',
       undefined,
       { 'Retry-After': String(DECISION_RETRY_AFTER_S) },
     );

@@ -30,8 +30,8 @@ interface Outcome {
 }
 
 /**
- * A decision as a client sends it: a 503 says to send it again after `Retry-After` (the same decision sent
- * again is applied once), so it does, a few times; the answer is then 202 (accepted) or 409 (too late).
+ * A decision as a client sends it: a 503 says to send it again after `Retry-After`, so it does, a few times;
+ * the answer is then 202 (accepted) or 409 (too late, or already applied by an attempt that got the 503).
  */
 async function decide(path: string, token: string, json?: unknown): Promise<202 | 409> {
   for (let attempt = 1; ; attempt++) {

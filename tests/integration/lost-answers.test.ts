@@ -115,7 +115,7 @@ describe('start accepted, answer lost', () => {
 });
 
 describe('a decision whose answer is lost', () => {
-  it('answers 503 with Retry-After, and the cancel sent again is the same cancel, applied once', async () => {
+  it('answers 503 with Retry-After, and the cancel sent again finds it applied, once', async () => {
     const { customer } = await actors();
     const base = await orderServiceBehindProxy('orders-api-lost-decision');
     const product = await newProduct(admin, { priceCents: 60_000, stock: 4 });

@@ -113,7 +113,7 @@ export function createOrderActivities({ db, logger, metrics }: Deps) {
                 )
               : newEvent(
                   'order.cancelled',
-                  { orderId: input.orderId, failureReason: updated.failureReason },
+                  { orderId: input.orderId, failureReason: input.failureReason ?? row.failureReason },
                   { id: sagaFactId(row.workflowId, 'order.cancelled'), correlationId: row.workflowId },
                 );
           await addToOutbox(tx, schema.outbox, fact);

@@ -1,7 +1,8 @@
 /**
  * Order activities (task queue `orders`): the saga writes the order's status and steps into the order
  * service's own table, so that `GET /orders/{id}` is answered from it. Step rows are unique per
- * (order, step, status), so a retried write is a no-op.
+ * (order, step, status), so a retried write is a no-op. The order's facts (order.completed, order.cancelled)
+ * go to the order service's outbox in the same transaction, published by its relay.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq, lt, sql } from 'drizzle-orm';
@@ -11,30 +12,38 @@ import * as schema from '../db/orders/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { SagaMetrics } from '../lib/saga-metrics.js';
 import { TERMINAL_STATUSES, type OrderUpdate } from '../contracts/index.js';
-import type { EventPublisher } from '../lib/events/publisher.js';
-import { activityLog, publishFact } from './context.js';
+import { markSagaStartedIn } from '../db/orders/orders.js';
+import { addToOutbox } from '../db/outbox.js';
+import { newEvent, sagaFactId } from '../lib/events/envelope.js';
+import { activityLog } from './context.js';
 
 interface Deps {
   db: NodePgDatabase<typeof schema>;
   logger: Logger;
-  events: EventPublisher;
   metrics: SagaMetrics;
 }
 
-export function createOrderActivities({ db, logger, events, metrics }: Deps) {
+export function createOrderActivities({ db, logger, metrics }: Deps) {
   return {
     async updateOrder(input: OrderUpdate): Promise<void> {
       const log = activityLog(logger, input);
       /** What this write changed, counted once it has committed (a retried write changes nothing). */
       const counted: (() => void)[] = [];
-      const row = await db.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
         const [row] = await tx
-          .select({ paymentId: schema.orders.paymentId, failureReason: schema.orders.failureReason })
+          .select({
+            paymentId: schema.orders.paymentId,
+            failureReason: schema.orders.failureReason,
+            sagaStartedAt: schema.orders.sagaStartedAt,
+            workflowId: schema.orders.workflowId,
+          })
           .from(schema.orders)
           .where(eq(schema.orders.id, input.orderId))
           .for('update');
         if (!row)
           throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'ORDER_NOT_FOUND');
+        // The saga runs, whether or not its start was seen: no replay or reconciler may start it again.
+        if (!row.sagaStartedAt) await markSagaStartedIn(tx, input.orderId);
         if (input.step) {
           const step = input.step;
           const inserted = await tx
@@ -92,19 +101,27 @@ export function createOrderActivities({ db, logger, events, metrics }: Deps) {
           for (const step of input.failedCompensations ?? [])
             counted.push(() => metrics.compensations.inc({ step, outcome: 'failed' }));
         }
+        // The order's end is a fact of the order service, recorded with the change that made it, and only
+        // then: a write that lost to a newer one (or repeats a committed one) publishes nothing.
+        if (updated && (status === 'COMPLETED' || status === 'CANCELLED')) {
+          const fact =
+            status === 'COMPLETED'
+              ? newEvent(
+                  'order.completed',
+                  { orderId: input.orderId, paymentId: input.paymentId ?? row.paymentId },
+                  { id: sagaFactId(row.workflowId, 'order.completed'), correlationId: row.workflowId },
+                )
+              : newEvent(
+                  'order.cancelled',
+                  { orderId: input.orderId, failureReason: input.failureReason ?? row.failureReason },
+                  { id: sagaFactId(row.workflowId, 'order.cancelled'), correlationId: row.workflowId },
+                );
+          await addToOutbox(tx, schema.outbox, fact);
+        }
         // Live streams of this order (GET /orders/{id}/events) re-read it; sent when the write commits.
         await tx.execute(sql`select pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`);
-        return row;
       });
       for (const count of counted) count();
-      // The order's end is a fact of the order service (a retried write publishes the same event again).
-      if (input.status === 'COMPLETED') {
-        const paymentId = input.paymentId ?? row.paymentId;
-        await publishFact(events, 'order.completed', { orderId: input.orderId, paymentId });
-      } else if (input.status === 'CANCELLED') {
-        const failureReason = input.failureReason ?? row.failureReason;
-        await publishFact(events, 'order.cancelled', { orderId: input.orderId, failureReason });
-      }
       log.debug({ step: input.step, status: input.status }, 'order updated');
     },
   };

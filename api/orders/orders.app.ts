@@ -63,6 +63,7 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
       body: c.req.valid('json'),
       idempotencyKey: c.req.valid('header')['idempotency-key'],
       requestId: c.get('requestId'),
+      log: c.get('log'),
     }),
   );
 
@@ -83,6 +84,7 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
       body: c.req.valid('json'),
       idempotencyKey: c.req.valid('header')['idempotency-key'],
       requestId: c.get('requestId'),
+      log: c.get('log'),
     });
   });
 
@@ -179,9 +181,9 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
       }
       // The saga decides (its update validator refuses once payment is captured or undoing has begun).
       const input = decisionInput(c.get('principal'), c.req.valid('json'));
-      await updateSaga(temporal, row.id, cancelOrderUpdate, input, 'ORDER_NOT_CANCELLABLE');
-      c.get('log').info({ orderId: row.id, decidedBy: input.decidedBy }, 'cancel accepted');
-      // The update answers once the saga has recorded the cancel: the row shows it.
+      const stage = await updateSaga(temporal, row.id, cancelOrderUpdate, input, 'ORDER_NOT_CANCELLABLE');
+      c.get('log').info({ orderId: row.id, decidedBy: input.decidedBy, stage }, 'cancel accepted');
+      // Recorded: the row shows the cancel. Accepted only: the row as it is; the saga records it soon.
       return ok(c, await orders.view(await orders.row(row.id)), 202);
     },
   );
@@ -196,9 +198,9 @@ export function createOrdersApp({ orders, temporal, config, verify, events }: Or
         throw new AppError('ORDER_NOT_AWAITING_APPROVAL', `order is ${row.status}, not AWAITING_APPROVAL`);
       }
       const input = decisionInput(c.get('principal'), c.req.valid('json'));
-      await updateSaga(temporal, row.id, update, input, 'ORDER_NOT_AWAITING_APPROVAL');
+      const stage = await updateSaga(temporal, row.id, update, input, 'ORDER_NOT_AWAITING_APPROVAL');
       c.get('log').info(
-        { orderId: row.id, decision: update.name, reason: input.reason, decidedBy: input.decidedBy },
+        { orderId: row.id, decision: update.name, reason: input.reason, decidedBy: input.decidedBy, stage },
         'approval decision',
       );
       return ok(c, await orders.view(await orders.row(row.id)), 202);

@@ -82,6 +82,21 @@ const Decision = z.strictObject({ reason: z.string().max(500).optional() }).open
 const accepted = {
   202: jsonContent(envelopeOf(Order), 'accepted: the saga is running; Location names the order'),
 };
+/** What a decision's 202 and 503 mean, in each decision route's description. */
+const decisionAnswers =
+  '`202`: the order saga accepted the decision. It answers once the saga has recorded it (the order shows ' +
+  'it); on a busy system it answers after a few seconds from the accepted stage, with the order as it is then, and ' +
+  'the saga records the decision moments later: follow it with GET /api/v1/orders/{id} or ' +
+  '/api/v1/orders/{id}/events. `503 SERVICE_UNAVAILABLE` with `Retry-After`: the saga did not acknowledge ' +
+  'the decision in time and it may not have been delivered; send it again after that many seconds, then ' +
+  'read the order: a decision is applied at most once, and one sent again after it took effect is answered ' +
+  '`409`. `409`: too late for this decision (or already made).';
+const decided = {
+  202: jsonContent(
+    envelopeOf(Order),
+    'accepted by the order saga: recorded, or about to be (see the description)',
+  ),
+};
 
 export const ordersRoutes = {
   place: defineRoute({
@@ -90,6 +105,9 @@ export const ordersRoutes = {
     access: { authenticated: true },
     tags: ['orders'],
     summary: 'Place an order: starts the order saga',
+    description:
+      '`202` once the order is written: it is accepted and runs to its end exactly once, even when the order ' +
+      'service could not confirm the start of its saga (then the saga starts moments later).',
     request: { headers: IdempotencyHeaders, body: jsonBody(NewOrder) },
     responses: { ...accepted, ...errorResponses(400, 401, 413, 422, 503) },
   }),
@@ -158,11 +176,12 @@ export const ordersRoutes = {
     access: { ownerOr: 'orders:write:any', resource: 'order' },
     tags: ['orders'],
     summary: 'Cancel an order (own, or orders:write:any): the saga stops and compensates',
+    description: decisionAnswers,
     request: {
       params: IdParam,
       body: { required: false, content: { 'application/json': { schema: Decision } } },
     },
-    responses: { ...accepted, ...errorResponses(401, 404, 409, 503) },
+    responses: { ...decided, ...errorResponses(401, 404, 409, 503) },
   }),
   approve: defineRoute({
     method: 'post',
@@ -170,11 +189,12 @@ export const ordersRoutes = {
     access: { permission: 'orders:approve' },
     tags: ['orders'],
     summary: 'Approve an order awaiting approval (orders:approve)',
+    description: decisionAnswers,
     request: {
       params: IdParam,
       body: { required: false, content: { 'application/json': { schema: Decision } } },
     },
-    responses: { ...accepted, ...errorResponses(400, 401, 403, 404, 409, 503) },
+    responses: { ...decided, ...errorResponses(400, 401, 403, 404, 409, 503) },
   }),
   reject: defineRoute({
     method: 'post',
@@ -182,10 +202,11 @@ export const ordersRoutes = {
     access: { permission: 'orders:approve' },
     tags: ['orders'],
     summary: 'Reject an order awaiting approval (orders:approve)',
+    description: decisionAnswers,
     request: {
       params: IdParam,
       body: { required: false, content: { 'application/json': { schema: Decision } } },
     },
-    responses: { ...accepted, ...errorResponses(400, 401, 403, 404, 409, 503) },
+    responses: { ...decided, ...errorResponses(400, 401, 403, 404, 409, 503) },
   }),
 };

@@ -2,24 +2,32 @@
  * Placing an order: price it from the catalog, write it PENDING, start its saga. An Idempotency-Key makes
  * a repeat (even a concurrent one) return the same order with one saga; the database's unique index on
  * (user, key) decides which request created it.
+ *
+ * Once written, the order row is never taken back: it is the durable record that the order was accepted.
+ * If Temporal's answer to the start is lost (a timeout, a dropped connection), the start may or may not have
+ * happened; either way the order is answered 202 PENDING, and its saga starts exactly once: by this
+ * request, by a retry of it, or by the reconciler, while the workflow id keeps every later start a no-op and
+ * the row's `saga_started_at` (set by the saga's own first write) keeps a saga that ran from running again.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import { orderWorkflowId, type OrderSagaInput } from '../../contracts/index.js';
-import type { OrderRow, Orders } from '../../db/orders/orders.js';
+import { needsSaga, type OrderRow, type Orders } from '../../db/orders/orders.js';
 import type { Config } from '../../lib/config.js';
+import type { Logger } from '../../lib/logger.js';
 import { AppError } from '../../lib/errors.js';
 import { failpoint } from '../../lib/failpoints.js';
 import { fetchPrices } from './catalog.js';
 import type { NewOrder } from './orders.routes.js';
-import { ensureSagaStarted, sagaExists } from './saga-client.js';
+import { ensureSagaStarted } from './saga-client.js';
 
 export interface PlaceOrder {
   userId: string;
   body: z.infer<typeof NewOrder>;
   idempotencyKey: string | undefined;
   requestId: string;
+  log: Logger;
 }
 
 /** Stable JSON (sorted keys) so that the same body always hashes the same. */
@@ -71,6 +79,21 @@ export async function placeOrder(
   const sagaInput = (order: OrderRow): OrderSagaInput =>
     sagaInputOf({ ...order, payment: req.body.payment }, config, req.requestId)!;
 
+  /**
+   * Starts the saga of an order whose row is written. A failure is not the caller's: the start may have
+   * happened, and if it did not, a retry of this request or the reconciler starts it.
+   */
+  async function startFromRow(order: OrderRow): Promise<void> {
+    try {
+      await startSaga(orders, temporal, sagaInput(order));
+    } catch (err) {
+      req.log.warn(
+        { orderId: order.id, err: (err as Error).message },
+        'saga start unconfirmed; the order stands and its saga starts by a retry or the reconciler',
+      );
+    }
+  }
+
   async function replay(key: string): Promise<OrderRow | null> {
     const existing = await orders.byIdempotencyKey(req.userId, key);
     if (!existing) return null;
@@ -80,8 +103,9 @@ export async function placeOrder(
         'this Idempotency-Key was used with a different request body',
       );
     }
-    // The request that created it may have died before starting the saga: make sure it runs.
-    await startSaga(orders, temporal, sagaInput(existing));
+    // The request that created it may have died before starting the saga: make sure it runs. Never for a
+    // saga seen started, which Temporal may have forgotten (retention) and would start again.
+    if (needsSaga(existing)) await startFromRow(existing);
     return existing;
   }
 
@@ -116,28 +140,14 @@ export async function placeOrder(
     payment: req.body.payment,
   });
   if (!created) {
-    // A concurrent request with the same key won the insert.
+    // A concurrent request with the same key won the insert (its row is never taken back).
     const existing = await replay(req.idempotencyKey!);
     if (existing) return existing;
     throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'a request with this Idempotency-Key is in progress; retry');
   }
   // A crash between here and the saga's start leaves a row without a saga: the reconciler starts it.
   failpoint('after-order-row', config);
-
-  try {
-    await startSaga(orders, temporal, sagaInput(created));
-  } catch (err) {
-    // A start that timed out may still have happened, or a concurrent replay may have started it.
-    if (await sagaExists(temporal, id)) {
-      // It runs: mark it now (and so record order.placed) rather than leave that to the reconciler.
-      await orders.markSagaStarted(id).catch(() => {});
-      return created;
-    }
-    // Otherwise take the order back, so that the caller's retry starts cleanly. Should the saga exist after
-    // all, it finds its order gone (ORDER_NOT_FOUND) and undoes whatever it did.
-    // The reconciler may have started it meanwhile (this request outlived its grace): then it stands.
-    if (!(await orders.remove(id))) return created;
-    throw err;
-  }
+  // Accepted from here on, whatever Temporal answers: a keyless caller told 503 would place it again.
+  await startFromRow(created);
   return created;
 }

@@ -1,6 +1,6 @@
 /**
- * No stranded orders: an order row whose placing request died before its saga started (a crash, a kill,
- * a deploy) gets its saga from here. The order service runs this loop; with several replicas each may try,
+ * No stranded orders: an order row whose saga was never seen started (its placing request died, or lost
+ * Temporal's answer to the start) and that has not ended gets its saga from here. The order service runs this loop; with several replicas each may try,
  * and the workflow id makes every start after the first a no-op.
  */
 import type { Client } from '@temporalio/client';
@@ -24,7 +24,7 @@ export async function reconcileOnce(orders: Orders, temporal: Client, config: Co
       continue;
     }
     await startSaga(orders, temporal, input);
-    logger.warn({ orderId: row.id }, 'started the saga of an order whose placing request died');
+    logger.warn({ orderId: row.id }, 'started the saga of an order whose placing request did not');
     started.push(row.id);
   }
   return started;

@@ -3,7 +3,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   type Client,
+  type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
@@ -90,21 +92,27 @@ export async function ensureSagaStarted(client: Client, input: OrderSagaInput): 
   }
 }
 
-/** Whether the order's saga exists (running or closed); undefined when Temporal cannot say. */
-export async function sagaExists(client: Client, orderId: string): Promise<boolean | undefined> {
-  try {
-    await client.withDeadline(deadline(), () =>
-      client.workflow.getHandle(orderWorkflowId(orderId)).describe(),
-    );
-    return true;
-  } catch (err) {
-    return err instanceof WorkflowNotFoundError ? false : undefined;
-  }
-}
+/**
+ * How long a decision waits for the saga to accept it: its validator runs in a workflow task, which on a busy
+ * machine waits for a worker, and whose completion waits for the order-row write the decision starts (a
+ * local activity) up to the task's heartbeat, 8 s. The gateway waits 30 s for any answer.
+ */
+const DECISION_ACCEPT_TIMEOUT_MS = 15_000;
+/** How long an accepted decision waits for the saga to record it before answering from the accepted stage. */
+const DECISION_RECORD_TIMEOUT_MS = 5_000;
+/** What a caller told 503 for a decision should wait before sending it again. */
+const DECISION_RETRY_AFTER_S = 1;
+
+/**
+ * `recorded`: the saga has written what the decision changed to the order row. `accepted`: the saga's
+ * validator accepted it and the saga will record it, but not within the deadline (a busy machine).
+ */
+export type DecisionStage = 'recorded' | 'accepted';
 
 /**
  * Asks the saga for a decision through an update: its validator refuses what is too late, which the caller
- * gets as `refused` (a 409), as it does when the saga has already finished.
+ * gets as `refused` (a 409), as it does when the saga has already finished. A decision sent again (a retry
+ * after a 503) is applied at most once: the saga refuses it once the first took effect, or ignores it.
  */
 export async function updateSaga(
   client: Client,
@@ -112,20 +120,43 @@ export async function updateSaga(
   update: UpdateDefinition<OrderState, [DecisionInput]>,
   input: DecisionInput,
   refused: ErrorCode,
-): Promise<OrderState> {
-  try {
-    return await client.withDeadline(deadline(), () =>
-      client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(update, { args: [input] }),
-    );
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new AppError(
+): Promise<DecisionStage> {
+  const refusal = (err: unknown): AppError | undefined => {
+    if (err instanceof WorkflowUpdateFailedError)
+      return new AppError(
         refused,
         err.cause instanceof Error ? err.cause.message : 'refused by the order saga',
       );
-    }
     if (err instanceof WorkflowNotFoundError)
-      throw new AppError(refused, 'the order saga has already finished');
-    unavailable(err);
+      return new AppError(refused, 'the order saga has already finished');
+    return undefined;
+  };
+  let accepted: WorkflowUpdateHandle<OrderState>;
+  try {
+    accepted = await client.withDeadline(Date.now() + DECISION_ACCEPT_TIMEOUT_MS, () =>
+      client.workflow.getHandle(orderWorkflowId(orderId)).startUpdate(update, {
+        args: [input],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      }),
+    );
+  } catch (err) {
+    const refusedError = refusal(err);
+    if (refusedError) throw refusedError;
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      `the order saga did not acknowledge the decision in time (${(err as Error).message}); it may not have ` +
+        'been delivered: retry (a decision is applied once; 409 if it had already taken effect)',
+      undefined,
+      { 'Retry-After': String(DECISION_RETRY_AFTER_S) },
+    );
+  }
+  try {
+    // A refused update comes back at once with its outcome; an accepted one once the saga has recorded it.
+    await client.withDeadline(Date.now() + DECISION_RECORD_TIMEOUT_MS, () => accepted.result());
+    return 'recorded';
+  } catch (err) {
+    const refusedError = refusal(err);
+    if (refusedError) throw refusedError;
+    return 'accepted';
   }
 }

@@ -2,9 +2,9 @@
  * The order service's data operations: orders as callers see them (with their steps), the lists, and the
  * row writes that placing an order makes. The saga's own writes are the `updateOrder` activity's.
  */
-import { and, asc, count, desc, eq, inArray, isNull, lt, min, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, min, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type { OrderStatus } from '../../contracts/index.js';
+import { TERMINAL_STATUSES, type OrderStatus } from '../../contracts/index.js';
 import { notFound } from '../../lib/errors.js';
 import { newEvent, sagaFactId } from '../../lib/events/envelope.js';
 import { paginate, type PageRequest } from '../../lib/paging.js';
@@ -156,34 +156,16 @@ export function createOrders(db: OrdersDb) {
       return created ?? null;
     },
 
-    /** The saga is known to run (or to have run): the reconciler leaves the order alone. */
-    /**
-     * The saga is known to run (or to have run): the reconciler leaves the order alone. The first mark
-     * records `order.placed` in the same transaction: an order is placed once its saga runs (before, a
-     * failed start takes the row back).
-     */
+    /** The saga is known to run (or to have run): neither a replay nor the reconciler starts it again. */
     async markSagaStarted(id: string): Promise<void> {
-      await db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(schema.orders)
-          .set({ sagaStartedAt: sql`now()` })
-          .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)))
-          .returning();
-        if (!row) return;
-        const { userId, items, totalCents, currency, workflowId } = row;
-        await addToOutbox(
-          tx,
-          schema.outbox,
-          newEvent(
-            'order.placed',
-            { orderId: id, userId, items, totalCents, currency },
-            { id: sagaFactId(workflowId, 'order.placed'), correlationId: workflowId },
-          ),
-        );
-      });
+      await db.transaction(async (tx) => markSagaStartedIn(tx, id));
     },
 
-    /** Orders older than `graceMs` whose saga was never seen started: their placing request died midway. */
+    /**
+     * Orders older than `graceMs` whose saga was never seen started and that have not ended: their placing
+     * request died midway, or lost Temporal's answer. A row the saga has written is marked (updateOrder),
+     * so a saga that ran is never started again, even once Temporal has forgotten its run.
+     */
     async withoutSaga(graceMs: number, limit: number): Promise<OrderRow[]> {
       return await db
         .select()
@@ -191,25 +173,42 @@ export function createOrders(db: OrdersDb) {
         .where(
           and(
             isNull(schema.orders.sagaStartedAt),
+            notInArray(schema.orders.status, [...TERMINAL_STATUSES]),
             lt(schema.orders.createdAt, sql`now() - make_interval(secs => ${graceMs / 1000})`),
           ),
         )
         .orderBy(asc(schema.orders.createdAt))
         .limit(limit);
     },
-
-    /**
-     * Takes back an order whose saga could not be started; false when the reconciler has started it since
-     * (then the order stands).
-     */
-    async remove(id: string): Promise<boolean> {
-      const deleted = await db
-        .delete(schema.orders)
-        .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)))
-        .returning({ id: schema.orders.id });
-      return deleted.length === 1;
-    },
   };
+}
+
+/** Whether a replay or the reconciler may start this order's saga: never seen started, and not ended. */
+export const needsSaga = (row: OrderRow): boolean =>
+  row.sagaStartedAt === null && !TERMINAL_STATUSES.includes(row.status);
+
+/**
+ * Marks the order's saga as started, inside the caller's transaction; the first mark records
+ * `order.placed` with it (once per order, whoever marks it: the placing request, the reconciler or the
+ * saga's own first row write).
+ */
+export async function markSagaStartedIn(tx: OrdersDb, id: string): Promise<void> {
+  const [row] = await tx
+    .update(schema.orders)
+    .set({ sagaStartedAt: sql`now()` })
+    .where(and(eq(schema.orders.id, id), isNull(schema.orders.sagaStartedAt)))
+    .returning();
+  if (!row) return;
+  const { userId, items, totalCents, currency, workflowId } = row;
+  await addToOutbox(
+    tx,
+    schema.outbox,
+    newEvent(
+      'order.placed',
+      { orderId: id, userId, items, totalCents, currency },
+      { id: sagaFactId(workflowId, 'order.placed'), correlationId: workflowId },
+    ),
+  );
 }
 
 export type Orders = ReturnType<typeof createOrders>;

@@ -213,7 +213,7 @@ describe('orders', () => {
     const pool = createPool(stack().databaseUrls.orders, 'activities-test');
     try {
       const metrics = createSagaMetrics(new Registry());
-      const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, events, metrics });
+      const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, metrics });
       const orderId = randomUUID();
       await sql(
         'orders',
@@ -284,13 +284,12 @@ describe('orders', () => {
     }
   });
 
-  it('keeps the newest write when a late retry of an older one lands afterwards', async () => {
+  it('keeps the newest write when a late retry of an older one lands afterwards, and publishes only what changed', async () => {
     const pool = createPool(stack().databaseUrls.orders, 'activities-test');
     try {
       const o = createOrderActivities({
         db: createDb(pool, ordersSchema),
         logger,
-        events,
         metrics: createSagaMetrics(new Registry()),
       });
       const orderId = randomUUID();
@@ -322,7 +321,30 @@ describe('orders', () => {
       expect(
         await sql('orders', 'select name, status from order_steps where order_id = $1', [orderId]),
       ).toEqual([{ name: 'NOTIFY_CUSTOMER', status: 'COMPLETED' }]);
-      expect(factsOf(orderId)).toEqual(['order.completed', 'order.completed']);
+      // A write that loses to a newer one changes nothing and tells nobody: no order.cancelled.
+      await run(o.updateOrder, 1, {
+        orderId,
+        requestId: 't',
+        seq: 4,
+        status: 'CANCELLED',
+        failureReason: 'CANCELLED_BY_USER',
+      });
+      expect(await sql('orders', 'select status from orders where id = $1', [orderId])).toEqual([
+        { status: 'COMPLETED' },
+      ]);
+      // The order's facts are in its outbox, once each: the first write also marked the saga started.
+      expect(
+        await sql(
+          'orders',
+          "select event->>'type' as type from outbox where event->>'correlationId' = $1 order by seq",
+          [`order-${orderId}`],
+        ),
+      ).toEqual([{ type: 'order.placed' }, { type: 'order.completed' }]);
+      expect(
+        await sql('orders', 'select saga_started_at is not null as started from orders where id = $1', [
+          orderId,
+        ]),
+      ).toEqual([{ started: true }]);
     } finally {
       await pool.end();
     }

@@ -29,26 +29,43 @@ interface Outcome {
   totalCents: number;
 }
 
+/**
+ * A decision as a client sends it: a 503 says to send it again after `Retry-After`, so it does, a few times;
+ * the answer is then 202 (accepted) or 409 (too late, or already applied by an attempt that got the 503).
+ */
+async function decide(path: string, token: string, json?: unknown): Promise<202 | 409> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await call('POST', path, { token, ...(json === undefined ? {} : { json }) });
+    if (res.status === 202 || res.status === 409) return res.status;
+    const retryAfter = Number(res.headers.get('retry-after'));
+    if (res.status !== 503 || !(retryAfter > 0) || attempt === 5)
+      throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    await new Promise((r) => setTimeout(r, retryAfter * 1000));
+  }
+}
+
 async function drive(plan: Plan, admin: string): Promise<Outcome> {
   const placed = await placeOrder(plan.customer, plan.items, plan.card);
   if (placed.status !== 202) throw new Error(`place: ${placed.status} ${JSON.stringify(placed.body)}`);
   const id: string = placed.body.data.id;
-  if (plan.cancel) {
-    const res = await call('POST', `/api/v1/orders/${id}/cancel`, { token: plan.customer.token });
-    // 409: the saga finished (an early decline or out of stock) before the cancel arrived.
-    if (res.status !== 202 && res.status !== 409) throw new Error(`cancel: ${res.status}`);
-  }
+  // 409: the saga finished (an early decline or out of stock) or passed the capture before the cancel.
+  const cancelled = plan.cancel
+    ? (await decide(`/api/v1/orders/${id}/cancel`, plan.customer.token)) === 202
+    : false;
   let decided = false;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const res = await call('GET', `/api/v1/orders/${id}`, { token: plan.customer.token });
     const order = res.body.data;
-    if (res.status === 200 && TERMINAL.has(order.status)) return order;
+    if (res.status === 200 && TERMINAL.has(order.status)) {
+      // An accepted cancel is what ends the order.
+      if (cancelled && order.failureReason !== 'CANCELLED_BY_USER')
+        throw new Error(`order ${id}: cancel accepted, yet ${order.status} ${order.failureReason}`);
+      return order;
+    }
     if (res.status === 200 && order.status === 'AWAITING_APPROVAL' && !decided) {
       decided = true;
-      const verb = plan.approve ? 'approve' : 'reject';
-      const answer = await call('POST', `/api/v1/orders/${id}/${verb}`, { token: admin, json: {} });
-      if (answer.status !== 202 && answer.status !== 409) throw new Error(`${verb}: ${answer.status}`);
+      await decide(`/api/v1/orders/${id}/${plan.approve ? 'approve' : 'reject'}`, admin, {});
     }
     await new Promise((r) => setTimeout(r, 400));
   }

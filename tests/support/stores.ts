@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import pg from 'pg';
 import type { ProductDoc } from '../../db/products/collections.js';
+import { eventStream } from '../../contracts/index.js';
+import { parseEvent } from '../../lib/events/envelope.js';
 import { stack } from './client.js';
 
 export async function sql<T = any>(
@@ -69,6 +71,24 @@ export async function redisKeys(pattern: string): Promise<string[]> {
   const redis = new Redis(stack().redisUrl);
   try {
     return await redis.keys(pattern);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The types of the events on every saga stream that belong to one order (by its workflow id), in order. */
+export async function sagaEventsOf(orderId: string): Promise<string[]> {
+  const redis = new Redis(stack().redisUrl);
+  try {
+    const types: string[] = [];
+    for (const source of ['orders', 'payments', 'inventory'] as const) {
+      const entries = (await redis.xrange(eventStream(source), '-', '+')) as [string, string[]][];
+      for (const [, fields] of entries) {
+        const event = parseEvent(fields[1]);
+        if (event.correlationId === `order-${orderId}`) types.push(event.type);
+      }
+    }
+    return types;
   } finally {
     redis.disconnect();
   }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { createPool } from '../lib/resources.js';
+import { createPool, POOL_SIZE } from '../lib/resources.js';
 
 /** Each PostgreSQL database and the folder of `db/` that holds its schema and migrations. */
 export const PG_DATABASES = {
@@ -34,19 +34,21 @@ export function lostConnection(err: unknown): boolean {
 }
 
 /**
- * Runs a read, and runs it once more when its pooled connection was lost under it, so that a blip that
- * killed the pool's connections costs the caller one more round trip instead of an error. The pool has
- * dropped the dead connection; the retry waits one turn of the event loop first, so that the pool also
- * drops the others whose end has already arrived, and takes a live or a new one. Reads only: a write whose
- * connection died may have committed.
+ * Runs a read again when its pooled connection was lost under it, so that a blip that killed the pool's
+ * connections costs the caller a retry instead of an error. A failed attempt evicts its dead connection;
+ * when every backend was terminated at once, the pool may still hand out idle connections whose end has not
+ * been read yet (a busy process reads it late), so the read goes on until it runs on a live or new
+ * connection: at most one attempt per pooled connection, plus one. Each waits a turn of the event loop, so
+ * the pool drops the ends that have arrived. Reads only: a write whose connection died may have committed.
  */
 export async function retryRead<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (!lostConnection(err)) throw err;
-    await new Promise((resolve) => setImmediate(resolve));
-    return await read();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!lostConnection(err) || attempt > POOL_SIZE) throw err;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 }
 

@@ -17,8 +17,11 @@ export interface Resource<T> {
   close: () => Promise<void>;
 }
 
+/** Connections in each process's pool of one database. */
+export const POOL_SIZE = 10;
+
 export function createPool(url: string, name: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: `ordersaga-${name}` });
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, application_name: `ordersaga-${name}` });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   // Nor a checked-out one (a transaction's): the pool listens only to idle clients, and a connection ended

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/processes.js';
 import { actors, call, newProduct, placeOrder, waitForOrder, type Customer } from '../support/client.js';
 import { extraProcesses, startRole } from '../support/processes.js';
-import { activityRunning, sql, stockOf, temporal } from '../support/stores.js';
+import { activityRunning, orderHistory, sql, stockOf } from '../support/stores.js';
 
 let admin: string;
 let customer: Customer;
@@ -17,12 +17,7 @@ beforeAll(async () => {
   ({ admin, customer } = await actors());
 });
 
-const events = async (orderId: string) =>
-  (
-    JSON.parse(
-      await temporal('workflow', 'show', '--workflow-id', `order-${orderId}`, '--output', 'json'),
-    ) as { events: Record<string, unknown>[] }
-  ).events;
+const events = async (orderId: string) => (await orderHistory(orderId)).events;
 
 describe('compensations retried on a timer', () => {
   it('end a compensated order once the outage is over, without a manual signal', async () => {

@@ -22,6 +22,7 @@ import { extraProcesses, startRole } from '../support/processes.js';
 import {
   activityRunning,
   listWorkflows,
+  orderHistory,
   orderState,
   stockOf,
   redisKeys,
@@ -227,10 +228,7 @@ describe('a worker killed mid-step', () => {
     expect(after).not.toBe(before);
 
     // The history says so: the charge completed on its second attempt, in the new worker process.
-    const history = JSON.parse(
-      await temporal('workflow', 'show', '--workflow-id', `order-${orderId}`, '--output', 'json'),
-    );
-    const events: any[] = history.events;
+    const events: any[] = (await orderHistory(orderId)).events;
     const scheduled = events.find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargePayment',
     );

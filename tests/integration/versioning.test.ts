@@ -11,7 +11,7 @@ import { freePortRange } from '../../scripts/processes.js';
 import { SERVICES } from '../../contracts/index.js';
 import { actors, call, newProduct, placeOrder, waitForOrder } from '../support/client.js';
 import { extraProcesses, startRole } from '../support/processes.js';
-import { temporal } from '../support/stores.js';
+import { orderHistory, temporal } from '../support/stores.js';
 
 const DEPLOYMENT = 'ordersaga';
 const V2 = 'saga-v2-rollout-test';
@@ -38,8 +38,6 @@ const buildOf = (r: Awaited<ReturnType<typeof currentBuild>>) => r?.currentVersi
 const versioningOf = async (orderId: string) =>
   (await json<Describe>('workflow', 'describe', '--workflow-id', `order-${orderId}`)).workflowExecutionInfo
     ?.versioningInfo;
-const history = async (orderId: string) =>
-  json<{ events: Record<string, any>[] }>('workflow', 'show', '--workflow-id', `order-${orderId}`);
 /** Whether the saga's first command was a timer (version 2) rather than the reservation (version 1). */
 const startsWithTimer = (events: Record<string, any>[]) =>
   events.findIndex((e) => e.timerStartedEventAttributes) >= 0 &&
@@ -97,13 +95,13 @@ describe('Worker Versioning: orders are pinned to the version that started them'
     const smallId: string = small.body.data.id;
     expect((await waitForOrder(customer.token, smallId)).status).toBe('COMPLETED');
     expect((await versioningOf(smallId))?.deploymentVersion?.buildId).toBe(V2);
-    expect(startsWithTimer((await history(smallId)).events)).toBe(true);
+    expect(startsWithTimer((await orderHistory(smallId)).events)).toBe(true);
 
     const approved = await call('POST', `/api/v1/orders/${bigId}/approve`, { token: admin, json: {} });
     expect(approved.status).toBe(202);
     expect((await waitForOrder(customer.token, bigId)).status).toBe('COMPLETED');
     expect((await versioningOf(bigId))?.deploymentVersion?.buildId).toBe(v1);
-    const bigHistory = await history(bigId);
+    const bigHistory = await orderHistory(bigId);
     expect(startsWithTimer(bigHistory.events)).toBe(false);
 
     // Without pinning, version 2 would have had to replay it: it cannot.

@@ -108,6 +108,13 @@ export async function temporal(...args: string[]): Promise<string> {
   return stdout;
 }
 
+/** An order's workflow history, as `temporal workflow show --output json` prints it to an operator. */
+export async function orderHistory(orderId: string): Promise<{ events: Record<string, any>[] }> {
+  return JSON.parse(
+    await temporal('workflow', 'show', '--workflow-id', `order-${orderId}`, '--output', 'json'),
+  ) as { events: Record<string, any>[] };
+}
+
 /** `temporal workflow list --query`, polled: visibility is eventually consistent. */
 export async function listWorkflows(
   query: string,

@@ -8,6 +8,8 @@ export interface Managed {
   name: string;
   child: ChildProcess;
   exited: Promise<number | null>;
+  /** What stops it cleanly (SIGTERM unless said otherwise; PostgreSQL's fast shutdown is SIGINT). */
+  stopSignal?: NodeJS.Signals;
 }
 
 export type Output = { kind: 'console' } | { kind: 'file'; path: string };
@@ -18,15 +20,16 @@ export function startProcess(
   name: string,
   cmd: string,
   args: string[],
-  opts: { env: NodeJS.ProcessEnv; cwd: string; output: Output },
+  opts: { env: NodeJS.ProcessEnv; cwd: string; output: Output; stopSignal?: NodeJS.Signals },
 ): Managed {
+  const stopSignal = opts.stopSignal;
   if (opts.output.kind === 'file') {
     // Straight into the log file: the child writes it itself, and this process reads none of its lines
     // (through pipes, the test and bench stacks' runner spent CPU on every line of every process).
     const fd = openSync(opts.output.path, 'a');
     const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', fd, fd] });
     closeSync(fd); // the child holds its own copy
-    return { name, child, exited: exitOf(child) };
+    return { name, child, exited: exitOf(child), stopSignal };
   }
   const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = `${name.padEnd(width)}| `;
@@ -37,7 +40,7 @@ export function startProcess(
       process.stdout.write(prefix + line + '\n');
     });
   }
-  return { name, child, exited: exitOf(child) };
+  return { name, child, exited: exitOf(child), stopSignal };
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
@@ -50,7 +53,7 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 }
 export async function stopProcess(p: Managed, graceMs = 10_000): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
+  p.child.kill(p.stopSignal ?? 'SIGTERM');
   const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
   await p.exited;
   clearTimeout(timer);

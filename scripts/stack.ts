@@ -3,10 +3,8 @@
  * migrations and seed, the five workers, the five services and the gateway. `npm start` and the test
  * harness both start it through here, so tests run exactly what a developer runs.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -17,7 +15,8 @@ import { freePort, portOpen, startProcess, Supervised, waitFor, type Output } fr
 import { migrateAll, seed } from '../db/setup.js';
 import { ensureSearchAttributes, searchAttributes } from '../lib/temporal-setup.js';
 import { startJaeger, type JaegerPorts } from './jaeger.js';
-import { ensureFerretDb, ensureJaeger, ensureTemporalCli, MissingComponentError } from './tools.js';
+import { ensurePostgres, ensureRedis, startOwnStores } from './stores.js';
+import { cacheDir, ensureFerretDb, ensureJaeger, ensureTemporalCli, MissingComponentError } from './tools.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -45,6 +44,11 @@ export interface StackOptions {
   /** An already running server to use, or the ports for our own dev server. */
   temporal: { external: string } | { port: number; uiPort: number };
   mongo: { external: string } | { port: number };
+  /**
+   * A PostgreSQL and a Redis of the stack's own on these ports, in the data folder (scripts/stores.ts),
+   * instead of the servers DATABASE_URL_* and REDIS_URL name: their database names and number are kept.
+   */
+  ownStores?: { postgresPort: number; redisPort: number };
   /**
    * Tracing on: Jaeger (built once and cached) runs on these ports as the trace store, and every process
    * exports its spans to it (OTEL_EXPORTER_OTLP_ENDPOINT). Off when absent.
@@ -83,8 +87,6 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-const execFileAsync = promisify(execFile);
-
 /**
  * The local codec endpoint's settings: the dev server's Web UI has no login, so it cannot send the bearer token
  * the endpoint asks for by default and would show every payload still encrypted. Where both listen on this
@@ -98,86 +100,6 @@ export function localCodecEnv(
 ): Record<string, string> {
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(bindHost);
   return ownWebUi && loopback && !env.CODEC_SERVER_AUTH ? { CODEC_SERVER_AUTH: 'none' } : {};
-}
-
-/** PostgreSQL and Redis are expected to run; if they are local and stopped, start them the machine's way. */
-export async function ensurePostgres(url: string, say: (m: string) => void) {
-  const probe = async () => {
-    const admin = new URL(url);
-    admin.pathname = '/postgres';
-    const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  };
-  if (await probe()) return;
-  const local = ['127.0.0.1', 'localhost'].includes(new URL(url).hostname);
-  if (local && existsSync('/usr/bin/pg_ctlcluster') && existsSync('/etc/postgresql')) {
-    say('PostgreSQL is not answering: starting the local cluster');
-    for (const version of (await execFileAsync('ls', ['/etc/postgresql'])).stdout
-      .split(/\s+/)
-      .filter(Boolean)) {
-      await execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']).catch(
-        () => {},
-      );
-    }
-    if (await probe()) return;
-  }
-  throw new MissingComponentError(
-    `PostgreSQL is not reachable at ${new URL(url).host}: start it, or point DATABASE_URL_USERS, DATABASE_URL_ORDERS, DATABASE_URL_PAYMENTS and DATABASE_URL_INVENTORY at one`,
-  );
-}
-
-export async function ensureRedis(url: string, say: (m: string) => void) {
-  const probe = async () => {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2000,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
-  };
-  if (await probe()) return;
-  const local = ['127.0.0.1', 'localhost'].includes(new URL(url).hostname);
-  if (local && existsSync('/usr/bin/redis-server')) {
-    say('Redis is not answering: starting a local redis-server');
-    await execFileAsync('redis-server', [
-      '--daemonize',
-      'yes',
-      '--bind',
-      '127.0.0.1',
-      '--port',
-      new URL(url).port || '6379',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]).catch(() => {});
-    if (
-      await waitFor('Redis', probe, 5000).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-  }
-  throw new MissingComponentError(
-    `Redis is not reachable at ${new URL(url).host}: start it, or set REDIS_URL`,
-  );
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -333,8 +255,32 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await waitFor('FerretDB', () => portOpen('127.0.0.1', port), 30_000, server.current);
     }
 
+    checkpoint();
+    const storeEnv: Record<string, string> = {};
+    if (opts.ownStores) {
+      const own = await startOwnStores({
+        dir: opts.dataDir,
+        ...opts.ownStores,
+        pidsDir,
+        output,
+        say,
+      });
+      track(own.postgres, infra);
+      track(own.redis, infra);
+      const base = loadConfig(opts.env);
+      for (const key of [
+        'DATABASE_URL_USERS',
+        'DATABASE_URL_ORDERS',
+        'DATABASE_URL_PAYMENTS',
+        'DATABASE_URL_INVENTORY',
+      ] as const)
+        storeEnv[key] = `${own.postgresUrl}${new URL(base[key]).pathname}`;
+      storeEnv.REDIS_URL = `${own.redisUrl}${new URL(base.REDIS_URL).pathname}`;
+    }
+
     const env = {
       ...opts.env,
+      ...storeEnv,
       TEMPORAL_ADDRESS: temporalAddress,
       MONGO_URL: mongoUrl,
       ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),
@@ -345,7 +291,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const config = loadConfig(env);
 
     await ensurePostgres(config.DATABASE_URL_USERS, say);
-    await ensureRedis(config.REDIS_URL, say);
+    await ensureRedis(config.REDIS_URL, say, join(cacheDir(), 'redis'));
     await waitFor(
       'MongoDB wire protocol',
       async () => {

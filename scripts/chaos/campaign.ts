@@ -1,8 +1,11 @@
 /**
  * A bounded, seeded fault campaign against a running local stack: random orders through the gateway while
- * processes are SIGKILLed mid-work, the Temporal dev server and FerretDB are killed once each, the services'
- * PostgreSQL backends are terminated and Redis client connections are killed. The invariants are then read
- * from every store directly (invariants.ts). Used by `npm run chaos` and, in short, by `npm test`.
+ * processes are SIGKILLed mid-work, the Temporal dev server and FerretDB are killed once each, the Temporal
+ * server is paused (SIGSTOP) for longer than the order service's deadline and resumed, the services'
+ * PostgreSQL backends are terminated and Redis client connections are killed, and, where the stack runs
+ * its own, PostgreSQL is restarted and crashed and Redis is crashed, each starting again on its data. The
+ * invariants are then read from every store directly (invariants.ts). Used by `npm run chaos` and, in
+ * short, by `npm test`.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -33,6 +36,17 @@ export interface ChaosOptions {
   settleBoundMs: number;
   /** Which processes get a SIGKILL (names of the pid files). */
   kill: string[];
+  /**
+   * How long the Temporal server (`temporal.pid`) is paused with SIGSTOP before SIGCONT: longer than the
+   * order service's 5 s deadline, so that placements answer without Temporal's word. 0: no brownout.
+   */
+  brownoutMs: number;
+  /**
+   * Restart the stack's own PostgreSQL (a fast shutdown, then a crash: an immediate shutdown that
+   * recovers from its WAL) and crash its own Redis (SIGKILL; it comes back from its append-only file).
+   * Only where the stack runs them (`postgres.pid`, `redis.pid`); the machine's are never touched.
+   */
+  restartStores: boolean;
   say: (line: string) => void;
 }
 
@@ -44,6 +58,8 @@ export interface Fault {
 export interface PlacedOrder {
   id: string;
   customer: string;
+  /** The Idempotency-Key it was placed with (every retry sent the same). */
+  key: string;
   cancel: boolean;
   approve: boolean;
 }
@@ -224,6 +240,28 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
       },
     });
   }
+  if (opts.brownoutMs > 0) {
+    schedule.push({
+      at: at(),
+      what: `pause the Temporal server for ${opts.brownoutMs / 1000} s (SIGSTOP, then SIGCONT)`,
+      act: async () => {
+        const pid = pidOf('temporal');
+        process.kill(pid, 'SIGSTOP');
+        try {
+          await sleep(opts.brownoutMs);
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+      },
+    });
+  }
+  if (opts.restartStores) {
+    const signalled = (name: string, signal: NodeJS.Signals, what: string) =>
+      schedule.push({ at: at(), what, act: async () => void process.kill(pidOf(name), signal) });
+    signalled('postgres', 'SIGINT', 'restart PostgreSQL (fast shutdown; it starts again on its data)');
+    signalled('postgres', 'SIGQUIT', 'crash PostgreSQL (immediate shutdown; it recovers from its WAL)');
+    signalled('redis', 'SIGKILL', 'crash Redis (SIGKILL; it starts again from its append-only file)');
+  }
   schedule.sort((a, b) => a.at - b.at);
   const faults: Fault[] = [];
   const faulting = (async () => {
@@ -285,7 +323,13 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
           continue;
         }
         const id = res.body!.data.id;
-        placed.push({ id, customer: plan.customer.id, cancel: plan.cancel, approve: plan.approve });
+        placed.push({
+          id,
+          customer: plan.customer.id,
+          key: plan.key,
+          cancel: plan.cancel,
+          approve: plan.approve,
+        });
         if (plan.cancel) {
           await patiently(() =>
             call(

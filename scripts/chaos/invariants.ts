@@ -29,22 +29,47 @@ async function query<T>(url: string, text: string, params: unknown[] = []): Prom
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED']);
 
 export async function checkInvariants(target: ChaosTarget, run: CampaignRun): Promise<Invariant[]> {
-  const ids = run.placed.map((o) => o.id);
+  // Every order the campaign's customers have: the ones answered 202 and any whose answer never came (a
+  // client that gave up on a key). Each must end exactly once, like the others.
   const orders = await query<{
     id: string;
+    user_id: string;
+    idempotency_key: string | null;
     status: string;
     total_cents: string;
     failure_reason: string | null;
     updated_at: Date;
   }>(
     target.databaseUrls.orders,
-    'select id, status, total_cents, failure_reason, updated_at from orders where id = any($1)',
-    [ids],
+    `select id, user_id, idempotency_key, status, total_cents, failure_reason, updated_at from orders
+      where user_id = any($1) or id = any($2)`,
+    [run.customers.map((c) => c.id), run.placed.map((o) => o.id)],
   );
+  const ids = orders.map((o) => o.id);
   const byId = new Map(orders.map((o) => [o.id, o]));
   const results: Invariant[] = [];
   const add = (name: string, violations: string[], figures: string) =>
     results.push({ name, ok: violations.length === 0, figures, violations });
+
+  // 8. One order per Idempotency-Key: every 202 named the order its key holds; no key made two.
+  const keyViolations: string[] = [];
+  for (const placed of run.placed) {
+    const held = orders.filter((o) => o.user_id === placed.customer && o.idempotency_key === placed.key);
+    if (held.length !== 1 || held[0]!.id !== placed.id)
+      keyViolations.push(
+        `key ${placed.key}: answered ${placed.id}, rows ${held.map((o) => o.id).join(',') || 'none'}`,
+      );
+  }
+  const answered = new Set(run.placed.map((o) => o.id));
+  const unanswered = orders.filter((o) => !answered.has(o.id));
+  keyViolations.push(
+    ...unanswered.filter((o) => o.idempotency_key === null).map((o) => `${o.id}: an order without a key`),
+  );
+  const keyCheck = {
+    name: '8. one order per Idempotency-Key, the one its 202 named; an order whose answer was lost still ends',
+    violations: keyViolations,
+    figures: `${orders.length} orders for ${run.placed.length} answered 202; ${unanswered.length} never answered (${run.notAccepted} keys given up)`,
+  };
 
   // 1. Every accepted order is terminal (the campaign waited up to its bound after the last fault).
   const open = ids.filter((id) => !TERMINAL.has(byId.get(id)?.status ?? 'MISSING'));
@@ -54,7 +79,7 @@ export async function checkInvariants(target: ChaosTarget, run: CampaignRun): Pr
     byStatus[key] = (byStatus[key] ?? 0) + 1;
   }
   add(
-    '1. every accepted order reached a terminal status within the bound after the last fault',
+    '1. every order (accepted, or its answer lost) reached a terminal status within the bound after the last fault',
     open.map((id) => `${id}: ${byId.get(id)?.status ?? 'no row'}`),
     `${ids.length} accepted, ${ids.length - open.length} terminal: ${JSON.stringify(byStatus)}`,
   );
@@ -248,6 +273,7 @@ export async function checkInvariants(target: ChaosTarget, run: CampaignRun): Pr
     `${factCount} entries for ${orders.length} orders`,
   );
 
+  add(keyCheck.name, keyCheck.violations, keyCheck.figures);
   return results;
 }
 

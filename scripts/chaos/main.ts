@@ -1,8 +1,9 @@
 /**
- * `npm run chaos [-- --seed N --orders N --concurrency N --window 60s]`: starts its own stack (free ports,
- * databases ordersaga_chaos_*, Redis database 12, a temporary data folder), runs a seeded fault campaign,
- * prints every invariant with its figures, and exits 1 if any is violated. The seed is printed first, so a
- * failure reproduces with --seed.
+ * `npm run chaos [-- --seed N --orders N --concurrency N --window 60s --brownout 8s]`: starts its own stack
+ * (free ports, a temporary data folder holding its own PostgreSQL and Redis, which the campaign restarts),
+ * runs a seeded fault campaign, prints every invariant with its figures, and exits 1 if any is violated.
+ * The seed is printed first, so a failure reproduces with --seed. CHAOS_POSTGRES_URL and CHAOS_REDIS_URL
+ * use running servers instead (databases ordersaga_chaos_*, emptied first); those are never restarted.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { TEST_STACK_SETTINGS } from '../test-settings.js';
 import { runCampaign, type ChaosTarget } from './campaign.js';
 import { checkInvariants, report } from './invariants.js';
 
+const EXTERNAL = process.env.CHAOS_POSTGRES_URL !== undefined || process.env.CHAOS_REDIS_URL !== undefined;
 const POSTGRES = process.env.CHAOS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.CHAOS_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
 
@@ -26,16 +28,26 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     window: { type: 'string', default: '60s' },
     settle: { type: 'string', default: '180s' },
+    brownout: { type: 'string', default: '8s' },
   },
 });
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1_000_000);
 console.log(`chaos: seed ${seed} (repeat with: npm run chaos -- --seed ${seed})`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-chaos-'));
-const databaseUrls = await freshStores(POSTGRES, 'ordersaga_chaos', REDIS);
+const storeUrls = EXTERNAL
+  ? await freshStores(POSTGRES, 'ordersaga_chaos', REDIS)
+  : {
+      users: `${POSTGRES}/ordersaga_chaos_users`,
+      orders: `${POSTGRES}/ordersaga_chaos_orders`,
+      payments: `${POSTGRES}/ordersaga_chaos_payments`,
+      inventory: `${POSTGRES}/ordersaga_chaos_inventory`,
+    };
 
-const ports = await Promise.all(Array.from({ length: 9 }, () => freePort()));
-const [temporal, ui, mongo, gateway, ...servicePorts] = ports as [
+const ports = await Promise.all(Array.from({ length: 11 }, () => freePort()));
+const [temporal, ui, mongo, postgresPort, redisPort, gateway, ...servicePorts] = ports as [
+  number,
+  number,
   number,
   number,
   number,
@@ -52,10 +64,10 @@ const env: Record<string, string> = {
     ]),
   ),
   WORKER_METRICS_PORT_BASE: String(20_000 + (seed % 12_000)), // below the ephemeral ports (32768+)
-  DATABASE_URL_USERS: databaseUrls.users,
-  DATABASE_URL_ORDERS: databaseUrls.orders,
-  DATABASE_URL_PAYMENTS: databaseUrls.payments,
-  DATABASE_URL_INVENTORY: databaseUrls.inventory,
+  DATABASE_URL_USERS: storeUrls.users,
+  DATABASE_URL_ORDERS: storeUrls.orders,
+  DATABASE_URL_PAYMENTS: storeUrls.payments,
+  DATABASE_URL_INVENTORY: storeUrls.inventory,
   REDIS_URL: REDIS,
   ADMIN_EMAIL: 'admin@chaos.ordersaga.local',
   ADMIN_PASSWORD: 'chaos-admin-password',
@@ -66,6 +78,7 @@ const stack = await startStack({
   env: { ...process.env, ...env },
   temporal: { port: temporal, uiPort: ui },
   mongo: { port: mongo },
+  ...(EXTERNAL ? {} : { ownStores: { postgresPort, redisPort } }),
   output: 'file',
   say: (m) => console.log(`chaos: ${m}`),
 });
@@ -75,8 +88,13 @@ try {
     gateway: stack.urls.gateway,
     admin: { email: env.ADMIN_EMAIL!, password: env.ADMIN_PASSWORD! },
     pidsDir: stack.pidsDir,
-    databaseUrls,
-    redisUrl: REDIS,
+    databaseUrls: {
+      users: stack.config.DATABASE_URL_USERS,
+      orders: stack.config.DATABASE_URL_ORDERS,
+      payments: stack.config.DATABASE_URL_PAYMENTS,
+      inventory: stack.config.DATABASE_URL_INVENTORY,
+    },
+    redisUrl: stack.config.REDIS_URL,
     temporalAddress: stack.urls.temporalAddress,
     temporalNamespace: stack.config.TEMPORAL_NAMESPACE,
     readyUrls: [
@@ -92,6 +110,8 @@ try {
     faultWindowMs: parseDuration(values.window),
     settleBoundMs: parseDuration(values.settle),
     kill: [...SERVICES.flatMap((s) => [`${s}-worker`, `${s}-api`]), 'gateway', 'temporal', 'ferretdb'],
+    brownoutMs: parseDuration(values.brownout),
+    restartStores: !EXTERNAL,
     say: (m) => console.log(`chaos: ${m}`),
   });
   const invariants = await checkInvariants(target, run);

@@ -36,9 +36,15 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * By default the stack runs a PostgreSQL and a Redis of its own (scripts/stores.ts), so that the fault
+ * campaign can restart them entirely and two checkouts never share a database. TEST_POSTGRES_URL and
+ * TEST_REDIS_URL point the tests at running servers instead (their databases are emptied first, named with
+ * TEST_DATABASE_PREFIX); the campaign then has no servers of its own to restart.
+ */
+const EXTERNAL = process.env.TEST_POSTGRES_URL !== undefined || process.env.TEST_REDIS_URL !== undefined;
 const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
-/** The test databases' name prefix: a second checkout running its integration tests at once sets its own. */
 const PREFIX = process.env.TEST_DATABASE_PREFIX ?? 'ordersaga_test';
 
 export default async function setup(project: TestProject) {
@@ -50,7 +56,16 @@ export default async function setup(project: TestProject) {
   );
   const workerMetricsBase = await freePortRange(5);
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
-  const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);
+  const [postgresPort, redisPort] = await Promise.all([freePort(), freePort()]);
+  // Our own servers start empty; running ones are emptied of an earlier run's data.
+  const storeUrls = EXTERNAL
+    ? await freshStores(POSTGRES, PREFIX, REDIS)
+    : {
+        users: `${POSTGRES}/${PREFIX}_users`,
+        orders: `${POSTGRES}/${PREFIX}_orders`,
+        payments: `${POSTGRES}/${PREFIX}_payments`,
+        inventory: `${POSTGRES}/${PREFIX}_inventory`,
+      };
 
   const admin = { email: 'admin@test.ordersaga.local', password: 'test-admin-password' };
   const env: Record<string, string> = {
@@ -63,10 +78,10 @@ export default async function setup(project: TestProject) {
     PAYMENT_SERVICE_PORT: String(payments),
     NOTIFICATION_SERVICE_PORT: String(notifications),
     WORKER_METRICS_PORT_BASE: String(workerMetricsBase),
-    DATABASE_URL_USERS: databaseUrls.users,
-    DATABASE_URL_ORDERS: databaseUrls.orders,
-    DATABASE_URL_PAYMENTS: databaseUrls.payments,
-    DATABASE_URL_INVENTORY: databaseUrls.inventory,
+    DATABASE_URL_USERS: storeUrls.users,
+    DATABASE_URL_ORDERS: storeUrls.orders,
+    DATABASE_URL_PAYMENTS: storeUrls.payments,
+    DATABASE_URL_INVENTORY: storeUrls.inventory,
     REDIS_URL: REDIS,
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
@@ -82,11 +97,19 @@ export default async function setup(project: TestProject) {
     env: { ...process.env, ...env },
     temporal: { port: temporal!, uiPort: temporalUi! },
     mongo: { port: mongo! },
+    ...(EXTERNAL ? {} : { ownStores: { postgresPort: postgresPort, redisPort: redisPort } }),
     // Tracing on, as in the deployments: a real OTLP receiver (Jaeger) takes every process's spans.
     tracing: { ports: { query: query!, queryGrpc: queryGrpc!, otlpGrpc: otlpGrpc!, otlpHttp: otlpHttp! } },
     output: 'file',
     say: (msg) => console.log(`[stack] ${msg}`),
   });
+  const { config } = stack;
+  const databaseUrls = {
+    users: config.DATABASE_URL_USERS,
+    orders: config.DATABASE_URL_ORDERS,
+    payments: config.DATABASE_URL_PAYMENTS,
+    inventory: config.DATABASE_URL_INVENTORY,
+  };
   console.log(
     `[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${join(dataDir, 'logs')}`,
   );
@@ -96,7 +119,7 @@ export default async function setup(project: TestProject) {
     temporalAddress: stack.urls.temporalAddress,
     temporalCli: stack.temporalCli,
     mongoUrl: stack.urls.mongo,
-    redisUrl: REDIS,
+    redisUrl: config.REDIS_URL,
     databaseUrls,
     serviceUrls: stack.config.serviceUrls,
     workerMetricsBase,
@@ -106,6 +129,11 @@ export default async function setup(project: TestProject) {
     jaeger: stack.urls.jaeger!,
     env: {
       ...env,
+      DATABASE_URL_USERS: databaseUrls.users,
+      DATABASE_URL_ORDERS: databaseUrls.orders,
+      DATABASE_URL_PAYMENTS: databaseUrls.payments,
+      DATABASE_URL_INVENTORY: databaseUrls.inventory,
+      REDIS_URL: config.REDIS_URL,
       TEMPORAL_ADDRESS: stack.urls.temporalAddress,
       MONGO_URL: stack.urls.mongo,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpHttp}`,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ensurePostgres, ensureRedis, localCodecEnv } from '../../scripts/stack.js';
+import { localCodecEnv } from '../../scripts/stack.js';
+import { ensurePostgres, ensureRedis } from '../../scripts/stores.js';
 import { ensureHelm, ensureTemporalCli, MissingComponentError } from '../../scripts/tools.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -20,7 +20,7 @@ interface Deps {
 const unitsOf = (input: InventoryInput) =>
   input.items.map(({ productId, quantity }) => ({ productId, quantity }));
 
-export function createProductActivities({ inventory, logger, events }: Deps) {
+export function createInventoryActivities({ inventory, logger, events }: Deps) {
   return {
     async reserveInventory(input: InventoryInput): Promise<void> {
       const log = activityLog(logger, input);
@@ -67,4 +67,4 @@ export function createProductActivities({ inventory, logger, events }: Deps) {
   };
 }
 
-export type ProductActivities = ReturnType<typeof createProductActivities>;
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

@@ -1,4 +1,4 @@
-import { createProductActivities } from '../activities/products.js';
+import { createInventoryActivities } from '../activities/products.js';
 import { createDb } from '../db/postgres.js';
 import { createInventory } from '../db/products/inventory.js';
 import * as inventorySchema from '../db/products/schema.js';
@@ -11,7 +11,7 @@ export const productsWorker = workerRole('products', async ({ config, logger, re
   const inventory = createInventory(createDb(pg.client, inventorySchema));
   const events = openEventPublisher(config, registry);
   return {
-    activities: createProductActivities({ inventory, logger, events: events.publisher }),
+    activities: createInventoryActivities({ inventory, logger, events: events.publisher }),
     resources: [pg, events.resource],
   };
 });

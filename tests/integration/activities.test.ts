@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderActivities } from '../../activities/orders.js';
 import type { OrderUpdate } from '../../contracts/index.js';
 import { createPaymentActivities } from '../../activities/payments.js';
-import { createProductActivities } from '../../activities/products.js';
+import { createInventoryActivities } from '../../activities/products.js';
 import * as ordersSchema from '../../db/orders/schema.js';
 import * as paymentsSchema from '../../db/payments/schema.js';
 import { createDb } from '../../db/postgres.js';
@@ -59,7 +59,7 @@ const inputFor = (productId: string, quantity: number) => ({
 });
 
 const inventoryActivities = () =>
-  createProductActivities({
+  createInventoryActivities({
     inventory: createInventory(createDb(inventoryPool, inventorySchema)),
     logger,
     events,

@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { NotificationActivities } from '../../activities/notifications.js';
 import type { PaymentActivities } from '../../activities/payments.js';
-import type { ProductActivities } from '../../activities/products.js';
+import type { InventoryActivities } from '../../activities/products.js';
 import type { UserActivities } from '../../activities/users.js';
 import type { FailureReason, NotificationType, OrderSagaInput, OrderState } from '../../contracts/index.js';
 import { Saga } from '../saga.js';
@@ -38,7 +38,7 @@ import { OrderRecord, type OrderChange } from './order-record.js';
 import { PATCHES } from './patches.js';
 import type { SagaStep } from '../../contracts/index.js';
 
-const inventory = proxyActivities<ProductActivities>(INVENTORY_OPTIONS);
+const inventory = proxyActivities<InventoryActivities>(INVENTORY_OPTIONS);
 const payments = proxyActivities<PaymentActivities>(PAYMENT_OPTIONS);
 const users = proxyActivities<UserActivities>(USER_OPTIONS);
 const notifications = proxyActivities<NotificationActivities>(NOTIFICATION_OPTIONS);
@@ -70,7 +70,7 @@ class OrderSaga {
     const items = input.items.map(({ productId, quantity }) => ({ productId, quantity }));
     this.stock = { ...this.trace, items };
     const attempts = input.compensationMaxAttempts ?? DEFAULT_COMPENSATION_ATTEMPTS;
-    this.inventoryUndo = proxyActivities<ProductActivities>(compensation(INVENTORY_OPTIONS, attempts));
+    this.inventoryUndo = proxyActivities<InventoryActivities>(compensation(INVENTORY_OPTIONS, attempts));
     this.paymentsUndo = proxyActivities<PaymentActivities>(compensation(PAYMENT_OPTIONS, attempts));
     this.order = new OrderRecord(this.trace);
     this.compensations = new Saga<SagaStep>({ onCompensated: (step) => this.recordUndone(step) });

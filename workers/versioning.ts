@@ -46,9 +46,15 @@ export function deploymentOptions(config: Config, buildId: string): WorkerDeploy
   };
 }
 
+/** Who promoted a version by itself (WORKER_PROMOTE=auto); anyone else who set one is an operator. */
+const AUTO_PROMOTER = 'ordersaga orders-worker';
+
 /**
  * Makes this worker's version the deployment's current one (new orders start on it), once the server has
  * registered it from the worker's polls. Runs beside the worker; gives up only when the worker stops.
+ * An operator's choice stands: when the current version was set by anyone but a worker promoting itself
+ * (the Temporal CLI, the Web UI, a deploy job), this worker leaves it and serves the orders pinned to it,
+ * so a worker of an old version that restarts mid-rollout never takes the current version back.
  */
 export async function promoteWhenSeen(
   connection: NativeConnection,
@@ -68,6 +74,14 @@ export async function promoteWhenSeen(
       });
       const current = workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId;
       if (current === buildId) return;
+      const setBy = workerDeploymentInfo?.lastModifierIdentity ?? '';
+      if (current && setBy && !setBy.startsWith(AUTO_PROMOTER)) {
+        logger.info(
+          { deploymentName, buildId, current, setBy },
+          'an operator chose the current version: this worker serves only the orders pinned to its own',
+        );
+        return;
+      }
       const known = workerDeploymentInfo?.versionSummaries?.some(
         (v) => v.deploymentVersion?.buildId === buildId,
       );
@@ -76,7 +90,7 @@ export async function promoteWhenSeen(
           namespace,
           deploymentName,
           buildId,
-          identity: `ordersaga orders-worker ${buildId}`,
+          identity: `${AUTO_PROMOTER} ${buildId}`,
         });
         logger.info({ deploymentName, buildId, previous: current ?? null }, 'worker version set current');
         return;

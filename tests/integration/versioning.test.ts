@@ -3,13 +3,15 @@
  * version 1 after version 2 became current, while new orders run version 2. Version 2's saga starts with a
  * timer, so it could not replay version 1's orders: without pinning, the approved order would fail.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePortRange } from '../../scripts/processes.js';
 import { SERVICES } from '../../contracts/index.js';
-import { actors, call, newProduct, placeOrder, waitForOrder } from '../support/client.js';
+import { actors, call, newProduct, placeOrder, stack, waitForOrder, waitUntil } from '../support/client.js';
 import { extraProcesses, startRole } from '../support/processes.js';
 import { orderHistory, temporal } from '../support/stores.js';
 
@@ -112,5 +114,38 @@ describe('Worker Versioning: orders are pinned to the version that started them'
     await expect(
       Worker.runReplayHistory({ workflowBundle, replayName: bigId }, historyFromJSON(bigHistory)),
     ).rejects.toThrow(/[Nn]ondetermin/);
+  });
+
+  it('keeps the version an operator made current when a worker of another version restarts', async () => {
+    // Version 2 (still running from the test above) made current by an operator, with the CLI.
+    await temporal(
+      'worker',
+      'deployment',
+      'set-current-version',
+      '--deployment-name',
+      DEPLOYMENT,
+      '--build-id',
+      V2,
+      '--yes',
+    );
+    expect(buildOf(await currentBuild())).toBe(V2);
+
+    // The stack's own orders worker (version 1, WORKER_PROMOTE=auto) dies and is started again.
+    const pidFile = join(stack().pidsDir, 'orders-worker.pid');
+    const before = readFileSync(pidFile, 'utf8');
+    process.kill(Number(before), 'SIGKILL');
+    const ready = `http://127.0.0.1:${stack().workerMetricsBase + SERVICES.indexOf('orders') + 1}/ready`;
+    await waitUntil(
+      async () =>
+        readFileSync(pidFile, 'utf8') !== before &&
+        (await fetch(ready).then(
+          (r) => r.ok,
+          () => false,
+        )),
+      90_000,
+      'the restarted orders worker ready',
+    );
+    // Ready, serving the orders pinned to version 1, and the operator's choice stands.
+    expect(buildOf(await currentBuild())).toBe(V2);
   });
 });

@@ -716,7 +716,7 @@ describe('the orders worker by version (workers.orders.versions), for a Worker V
     }
   });
 
-  it('refuses a build id listed twice, a current not listed, a build id no Deployment can be named by, a version without its image tag, and versions with Worker Versioning off', async () => {
+  it('refuses a build id listed twice, a current not listed, a build id no Deployment can be named by, a version without its image tag, versions with Worker Versioning off or under another deployment name', async () => {
     const [v1, v2] = VERSIONS;
     // The same entry twice: the schema (uniqueItems). The same build id on two images: the templates, as no
     // JSON Schema keyword compares one field across the items of a list.
@@ -739,6 +739,10 @@ describe('the orders worker by version (workers.orders.versions), for a Worker V
     await expect(template([...rollout(V2), '--set', 'config.WORKER_VERSIONING=off'])).rejects.toThrow(
       /workers\.orders\.versions needs Worker Versioning: config\.WORKER_VERSIONING is off/,
     );
+    // The single worker's deployment name, set through `config`, must not be left behind by its versions.
+    await expect(template([...rollout(V2), '--set', 'config.WORKER_DEPLOYMENT_NAME=shop'])).rejects.toThrow(
+      /config\.WORKER_DEPLOYMENT_NAME \(shop\) is not workers\.orders\.deploymentName \(ordersaga\)/,
+    );
   });
 
   it('renders the one orders worker of before when no versions are given', async () => {
@@ -755,6 +759,7 @@ describe('the orders worker by version (workers.orders.versions), for a Worker V
     expect(podSpec(worker)!.containers[0]!.image).toBe('ordersaga:0.1.0');
     expect(find(objects, 'PodDisruptionBudget', `${FULL}-orders-worker`)).toBeDefined();
     expect(plain).not.toContain('temporal.io/');
-    expect(await template(['--set-json', 'workers.orders.versions=[]'])).toBe(plain);
+    // Naming a current version before listing any changes nothing.
+    expect(await template(['--set', `workers.orders.current=${V1}`])).toBe(plain);
   });
 });

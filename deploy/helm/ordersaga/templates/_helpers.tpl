@@ -45,7 +45,8 @@ temporal.io/build-id: {{ .buildId | quote }}
 
 {{/*
 The orders worker's versions (workers.orders.versions), as a JSON list, after the checks the values schema
-cannot make: build ids unique, `current` one of them, and Worker Versioning not turned off.
+cannot make: build ids unique, `current` one of them, Worker Versioning not turned off, and no other
+deployment name in `config`.
 */}}
 {{- define "ordersaga.ordersVersions" -}}
 {{- $orders := .Values.workers.orders | default dict -}}
@@ -63,6 +64,11 @@ cannot make: build ids unique, `current` one of them, and Worker Versioning not 
 {{- end }}
 {{- if eq (toString (get .Values.config "WORKER_VERSIONING")) "off" }}
 {{- fail "workers.orders.versions needs Worker Versioning: config.WORKER_VERSIONING is off" }}
+{{- end }}
+{{- with get .Values.config "WORKER_DEPLOYMENT_NAME" }}
+{{- if ne (toString .) (toString $orders.deploymentName) }}
+{{- fail (printf "config.WORKER_DEPLOYMENT_NAME (%s) is not workers.orders.deploymentName (%s): the versions would poll as another Worker Deployment" (toString .) (toString $orders.deploymentName)) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- toJson $versions }}

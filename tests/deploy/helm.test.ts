@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { TASK_QUEUES } from '../../contracts/index.js';
+import { TASK_QUEUES, type ServiceName } from '../../contracts/index.js';
 import { tracingWanted } from '../../lib/tracing/index.js';
 import {
   brokenCopy,
@@ -43,7 +43,7 @@ interface Container {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   ports?: { name: string; containerPort: number }[];
   startupProbe?: { httpGet?: { path: string; port: string } };
@@ -63,13 +63,23 @@ interface PodSpec {
   serviceAccountName?: string;
   volumes?: { name: string; emptyDir?: object; secret?: { secretName: string } }[];
 }
+type Labels = Record<string, string>;
+/** A label selector; a Service's selector is its `matchLabels` alone. */
+interface Selector {
+  matchLabels?: Labels;
+  matchExpressions?: { key: string; operator: string; values: string[] }[];
+}
 interface K8sObject {
   kind: string;
-  metadata: { name: string; annotations?: Record<string, string> };
+  metadata: { name: string; labels?: Labels; annotations?: Record<string, string> };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   spec?: {
-    template?: { metadata?: { annotations?: Record<string, string> }; spec: PodSpec };
+    replicas?: number;
+    selector?: Selector & Labels;
+    template?: { metadata?: { labels?: Labels; annotations?: Record<string, string> }; spec: PodSpec };
+    scaleTargetRef?: { kind: string; name: string };
+    podTargetLabels?: string[];
     metrics?: {
       type: string;
       external?: { metric: { selector: { matchLabels: Record<string, string> } } };
@@ -108,6 +118,13 @@ async function check(rendered: string, externalSecrets: string[] = []) {
   if (res.code !== 0) throw new Error(res.stderr.trim());
   return JSON.parse(res.stdout) as { objects: string[]; reachable: string[] };
 }
+
+/** Whether a selector picks pods with these labels (matchLabels, and matchExpressions with `In`). */
+const selects = (selector: Selector | undefined, labels: Labels = {}) =>
+  selector !== undefined &&
+  Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+  (selector.matchExpressions ?? []).every((e) => e.operator === 'In' && e.values.includes(labels[e.key]!));
+const podLabels = (o: K8sObject) => o.spec?.template?.metadata?.labels;
 
 const find = (objects: K8sObject[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -161,28 +178,33 @@ function neededPaths(
   },
 ): string[] {
   const config = unknownKeys(envOf(objects)).config;
-  const workload = (role: string) =>
+  // A role's Deployments: one each, but the orders worker's one per version (workers.orders.versions).
+  const workloads = (role: string) =>
     role === 'migrate' || role === 'register-search-attributes'
-      ? `${FULL}-${role}`
-      : deployments(objects).find((d) => roleOf(d) === role)!.metadata.name;
+      ? [`${FULL}-${role}`]
+      : deployments(objects)
+          .filter((d) => roleOf(d) === role)
+          .map((d) => d.metadata.name);
   const paths: string[] = [];
   const codec = opts.codec ?? { auth: 'none', from: [] };
   for (const [role, base] of Object.entries(NEEDS)) {
     const needs =
       role === 'codec-server' && codec.auth === 'token' ? { ...base, calls: ['api users'] } : base;
-    const self = workload(role);
-    paths.push(`${self} -> kube-dns:53/UDP`, `${self} -> kube-dns:53/TCP`);
-    for (const store of needs.stores) paths.push(`${self} -> ${store}:${STORE_PORTS[store]}/TCP`);
-    if (needs.temporal) paths.push(`${self} -> ${opts.temporal}:7233/TCP`);
-    if (opts.otel) paths.push(`${self} -> jaeger:4317/TCP`);
-    if (opts.istio) paths.push(`${self} -> istiod:15012/TCP`);
-    for (const called of needs.calls)
-      paths.push(`${self} -> ${workload(called)}:${rolePort(config, called)}/TCP`);
-    if (ROLES.includes(role)) paths.push(`prometheus -> ${self}:${rolePort(config, role)}/TCP`);
-    if (role === 'api gateway') paths.push(`ingress-controller -> ${self}:${rolePort(config, role)}/TCP`);
-    // Not even Prometheus: it decodes card tokens and emails. Operators come through a port-forward.
-    if (role === 'codec-server')
-      for (const peer of codec.from) paths.push(`${peer} -> ${self}:${rolePort(config, role)}/TCP`);
+    for (const self of workloads(role)) {
+      paths.push(`${self} -> kube-dns:53/UDP`, `${self} -> kube-dns:53/TCP`);
+      for (const store of needs.stores) paths.push(`${self} -> ${store}:${STORE_PORTS[store]}/TCP`);
+      if (needs.temporal) paths.push(`${self} -> ${opts.temporal}:7233/TCP`);
+      if (opts.otel) paths.push(`${self} -> jaeger:4317/TCP`);
+      if (opts.istio) paths.push(`${self} -> istiod:15012/TCP`);
+      for (const called of needs.calls)
+        for (const other of workloads(called))
+          paths.push(`${self} -> ${other}:${rolePort(config, called)}/TCP`);
+      if (ROLES.includes(role)) paths.push(`prometheus -> ${self}:${rolePort(config, role)}/TCP`);
+      if (role === 'api gateway') paths.push(`ingress-controller -> ${self}:${rolePort(config, role)}/TCP`);
+      // Not even Prometheus: it decodes card tokens and emails. Operators come through a port-forward.
+      if (role === 'codec-server')
+        for (const peer of codec.from) paths.push(`${peer} -> ${self}:${rolePort(config, role)}/TCP`);
+    }
   }
   return paths.sort();
 }
@@ -498,14 +520,18 @@ describe('the rendered configuration', () => {
   });
 
   it('scales the workers on their task queue backlog when asked, each on its own queue', () => {
-    const hpas = objectsOf(all).filter(
-      (o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name.endsWith('-worker'),
-    );
-    expect(hpas).toHaveLength(5);
-    const queues = hpas
-      .map((h) => h.spec?.metrics?.[0]?.external?.metric.selector.matchLabels.task_queue)
-      .sort();
-    expect(queues).toEqual(Object.values(TASK_QUEUES).sort());
+    const objects = objectsOf(all);
+    const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+    const queueOf = (d: K8sObject) => {
+      const [targeting, ...more] = hpas.filter((h) => h.spec?.scaleTargetRef?.name === d.metadata.name);
+      expect(more, d.metadata.name).toEqual([]);
+      return targeting?.spec?.metrics?.[0]?.external?.metric.selector.matchLabels.task_queue;
+    };
+    const workers = deployments(objects).filter((d) => roleOf(d).startsWith('worker '));
+    // values-all runs the orders worker as two versions: a Deployment, and an HPA, each.
+    expect(workers).toHaveLength(6);
+    for (const d of workers)
+      expect(queueOf(d), d.metadata.name).toBe(TASK_QUEUES[roleOf(d).split(' ')[1] as ServiceName]);
   });
 });
 
@@ -568,5 +594,172 @@ describe('the codec endpoint for the Web UI', () => {
     expect(rendered).not.toContain('codec-server');
     expect(rendered).not.toContain('CODEC_');
     await check(rendered);
+  });
+});
+
+describe('the orders worker by version (workers.orders.versions), for a Worker Versioning rollout', () => {
+  const V1 = 'saga-8d41a2c07e5b';
+  const V2 = 'saga-2f6c1e0b9a7d';
+  /** Mid-rollout: v1 on its own image and one replica, v2 from another registry. */
+  const VERSIONS = [
+    { buildId: V1, image: { tag: '0.1.0' }, replicas: 1 },
+    { buildId: V2, image: { repository: 'registry.example.com/ordersaga', tag: '0.2.0' } },
+  ];
+  const rollout = (current: string, versions: object[] = VERSIONS) => [
+    '--set-json',
+    `workers.orders.versions=${JSON.stringify(versions)}`,
+    '--set',
+    `workers.orders.current=${current}`,
+  ];
+  const ordersWorkers = (objects: K8sObject[]) =>
+    deployments(objects).filter((d) => roleOf(d) === 'worker orders');
+  const ownEnv = (d: K8sObject) =>
+    Object.fromEntries(
+      (podSpec(d)!.containers[0]!.env ?? []).flatMap((e) =>
+        e.value === undefined ? [] : [[e.name, e.value]],
+      ),
+    ) as Record<string, string>;
+  const byBuildId = (objects: K8sObject[]): Record<string, K8sObject> =>
+    Object.fromEntries(ordersWorkers(objects).map((d) => [ownEnv(d).WORKER_BUILD_ID, d]));
+
+  let versioned: string;
+  beforeAll(async () => {
+    versioned = await template(rollout(V2));
+  });
+
+  it('deploys each version beside the others: its own Deployment, pods, image and build id', async () => {
+    const objects = objectsOf(versioned);
+    const workers = byBuildId(objects);
+    expect(Object.keys(workers).sort()).toEqual([V1, V2].sort());
+    expect(find(objects, 'Deployment', `${FULL}-orders-worker`)).toBeUndefined();
+    for (const [id, d] of Object.entries(workers)) {
+      expect(d.metadata.name).toBe(`${FULL}-orders-worker-${id}`);
+      expect(d.spec?.selector?.matchLabels).toEqual({
+        'app.kubernetes.io/instance': RELEASE,
+        'app.kubernetes.io/name': 'orders-worker',
+        'temporal.io/build-id': id,
+      });
+      expect(podLabels(d)).toMatchObject({ 'temporal.io/deployment-name': 'ordersaga' });
+      for (const other of Object.values(workers))
+        expect(selects(d.spec?.selector, podLabels(other)), `${id} picks ${other.metadata.name}`).toBe(
+          other === d,
+        );
+      // What the worker reads, through lib/config.ts: this version of the deployment the CLI names.
+      const { config, unknown } = unknownKeys({ ...envOf(objects), ...ownEnv(d) });
+      expect(unknown).toEqual([]);
+      expect([config.WORKER_VERSIONING, config.WORKER_DEPLOYMENT_NAME, config.WORKER_BUILD_ID]).toEqual([
+        'on',
+        'ordersaga',
+        id,
+      ]);
+    }
+    expect(podSpec(workers[V1])!.containers[0]!.image).toBe('ordersaga:0.1.0');
+    expect(podSpec(workers[V2])!.containers[0]!.image).toBe('registry.example.com/ordersaga:0.2.0');
+    expect([workers[V1]!.spec?.replicas, workers[V2]!.spec?.replicas]).toEqual([1, 2]);
+    await check(versioned);
+  });
+
+  it('has only the version `current` names make itself current; the others wait (WORKER_PROMOTE)', async () => {
+    for (const [current, rendered] of [
+      [V2, versioned],
+      [V1, await template(rollout(V1))],
+    ] as const) {
+      const workers = byBuildId(objectsOf(rendered));
+      for (const [id, d] of Object.entries(workers))
+        expect(ownEnv(d).WORKER_PROMOTE, `${id}, ${current} current`).toBe(
+          id === current ? 'auto' : 'manual',
+        );
+    }
+  });
+
+  it('keeps every version under the orders worker’s NetworkPolicy, Service and ServiceMonitor, each under one budget', async () => {
+    const objects = objectsOf(versioned);
+    const { reachable } = await check(versioned);
+    expect(reachable).toEqual(neededPaths(objects, { temporal: 'temporal-frontend', otel: false }));
+    const workers = ordersWorkers(objects);
+    const service = find(objects, 'Service', `${FULL}-orders-worker`)!;
+    for (const d of workers) {
+      expect(reachable).toContain(`prometheus -> ${d.metadata.name}:9403/TCP`);
+      expect(selects({ matchLabels: service.spec?.selector }, podLabels(d)), d.metadata.name).toBe(true);
+    }
+    // Kubernetes refuses to evict a pod that two budgets select: one budget per Deployment, its own.
+    const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+    for (const d of deployments(objects))
+      expect(
+        budgets.filter((b) => selects(b.spec?.selector, podLabels(d))).map((b) => b.metadata.name),
+        d.metadata.name,
+      ).toEqual([d.metadata.name]);
+
+    // values-all: Prometheus scrapes both versions, each series labelled with its build id.
+    const everything = objectsOf(all);
+    const monitor = find(everything, 'ServiceMonitor', `${FULL}-metrics`)!;
+    expect(monitor.spec?.podTargetLabels).toEqual(['temporal.io/build-id']);
+    const allService = find(everything, 'Service', `${FULL}-orders-worker`)!;
+    expect(selects(monitor.spec?.selector, allService.metadata.labels)).toBe(true);
+    expect(ordersWorkers(everything)).toHaveLength(2);
+    for (const d of ordersWorkers(everything))
+      expect(selects({ matchLabels: allService.spec?.selector }, podLabels(d))).toBe(true);
+  });
+
+  it('scales each version on its own backlog when autoscaling', () => {
+    const objects = objectsOf(all);
+    for (const [id, d] of Object.entries(byBuildId(objects))) {
+      const hpa = objects.find(
+        (o) => o.kind === 'HorizontalPodAutoscaler' && o.spec?.scaleTargetRef?.name === d.metadata.name,
+      );
+      expect(hpa?.spec?.metrics?.[0]?.external?.metric.selector.matchLabels).toEqual({
+        task_queue: 'orders',
+        namespace: 'ordersaga.a1b2c',
+        worker_deployment_name: 'ordersaga',
+        worker_build_id: id,
+      });
+    }
+  });
+
+  it('refuses a build id listed twice, a current not listed, a build id no Deployment can be named by, a version without its image tag, versions with Worker Versioning off or under another deployment name', async () => {
+    const [v1, v2] = VERSIONS;
+    // The same entry twice: the schema (uniqueItems). The same build id on two images: the templates, as no
+    // JSON Schema keyword compares one field across the items of a list.
+    await expect(template(rollout(V2, [v1!, v1!, v2!]))).rejects.toThrow(
+      /'\/workers\/orders\/versions': items at 0 and 1 are equal/,
+    );
+    await expect(template(rollout(V2, [v1!, { ...v1!, image: { tag: '0.1.1' } }, v2!]))).rejects.toThrow(
+      /workers\.orders\.versions: build id saga-8d41a2c07e5b is listed twice/,
+    );
+    await expect(template(rollout('saga-ffffffffffff'))).rejects.toThrow(
+      /workers\.orders\.current: "saga-ffffffffffff" is not a build id of workers\.orders\.versions/,
+    );
+    await expect(template(rollout('', VERSIONS))).rejects.toThrow(/'\/workers\/orders\/current'/);
+    await expect(template(rollout(V2, [{ ...v1!, buildId: 'Saga_1' }, v2!]))).rejects.toThrow(
+      /'\/workers\/orders\/versions\/0\/buildId': 'Saga_1' does not match pattern/,
+    );
+    await expect(template(rollout(V2, [{ buildId: V1, image: {} }, v2!]))).rejects.toThrow(
+      /'\/workers\/orders\/versions\/0\/image': missing property 'tag'/,
+    );
+    await expect(template([...rollout(V2), '--set', 'config.WORKER_VERSIONING=off'])).rejects.toThrow(
+      /workers\.orders\.versions needs Worker Versioning: config\.WORKER_VERSIONING is off/,
+    );
+    // The single worker's deployment name, set through `config`, must not be left behind by its versions.
+    await expect(template([...rollout(V2), '--set', 'config.WORKER_DEPLOYMENT_NAME=shop'])).rejects.toThrow(
+      /config\.WORKER_DEPLOYMENT_NAME \(shop\) is not workers\.orders\.deploymentName \(ordersaga\)/,
+    );
+  });
+
+  it('renders the one orders worker of before when no versions are given', async () => {
+    const objects = objectsOf(plain);
+    const [worker, ...more] = ordersWorkers(objects);
+    expect(more).toEqual([]);
+    expect(worker!.metadata.name).toBe(`${FULL}-orders-worker`);
+    expect(worker!.spec?.selector?.matchLabels).toEqual({
+      'app.kubernetes.io/instance': RELEASE,
+      'app.kubernetes.io/name': 'orders-worker',
+    });
+    // No variables of its own: its build id is its image's workflow code, and it makes itself current.
+    expect(podSpec(worker)!.containers[0]!.env).toBeUndefined();
+    expect(podSpec(worker)!.containers[0]!.image).toBe('ordersaga:0.1.0');
+    expect(find(objects, 'PodDisruptionBudget', `${FULL}-orders-worker`)).toBeDefined();
+    expect(plain).not.toContain('temporal.io/');
+    // Naming a current version before listing any changes nothing.
+    expect(await template(['--set', `workers.orders.current=${V1}`])).toBe(plain);
   });
 });

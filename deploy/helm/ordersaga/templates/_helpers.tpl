@@ -31,6 +31,49 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/name: {{ .name }}
 {{- end -}}
 
+{{/*
+The labels that pick one Deployment's pods: a role's, and for a version of the orders worker also its build
+id (dict "root" $ "name" "orders-worker" "version" (dict "buildId" ...)). The pods of every version keep the
+role's labels, so its Service, NetworkPolicy and ServiceMonitor cover them all.
+*/}}
+{{- define "ordersaga.podSelector" -}}
+{{ include "ordersaga.selector" . }}
+{{- with .version }}
+temporal.io/build-id: {{ .buildId | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The orders worker's versions (workers.orders.versions), as a JSON list, after the checks the values schema
+cannot make: build ids unique, `current` one of them, Worker Versioning not turned off, and no other
+deployment name in `config`.
+*/}}
+{{- define "ordersaga.ordersVersions" -}}
+{{- $orders := .Values.workers.orders | default dict -}}
+{{- $versions := $orders.versions | default list -}}
+{{- $seen := dict -}}
+{{- range $versions }}
+{{- if hasKey $seen .buildId }}
+{{- fail (printf "workers.orders.versions: build id %s is listed twice (each version is a Deployment of its own)" .buildId) }}
+{{- end }}
+{{- $_ := set $seen .buildId true }}
+{{- end }}
+{{- if $versions }}
+{{- if not (hasKey $seen (toString $orders.current)) }}
+{{- fail (printf "workers.orders.current: %q is not a build id of workers.orders.versions" (toString $orders.current)) }}
+{{- end }}
+{{- if eq (toString (get .Values.config "WORKER_VERSIONING")) "off" }}
+{{- fail "workers.orders.versions needs Worker Versioning: config.WORKER_VERSIONING is off" }}
+{{- end }}
+{{- with get .Values.config "WORKER_DEPLOYMENT_NAME" }}
+{{- if ne (toString .) (toString $orders.deploymentName) }}
+{{- fail (printf "config.WORKER_DEPLOYMENT_NAME (%s) is not workers.orders.deploymentName (%s): the versions would poll as another Worker Deployment" (toString .) (toString $orders.deploymentName)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $versions }}
+{{- end -}}
+
 {{- define "ordersaga.serviceAccountName" -}}
 {{- default (include "ordersaga.fullname" .) .Values.serviceAccount.name -}}
 {{- end -}}
@@ -82,9 +125,9 @@ sidecar.istio.io/inject: 'true'
 {{- end -}}
 
 {{/*
-The environment of every process: the ConfigMap, the Secret, and the Temporal API key. The hooks run before
-the release's own objects exist, so they read hook copies of the ConfigMap and Secret:
-(dict "root" $ "hook" true).
+The environment of every process: the ConfigMap, the Secret, the Temporal API key, and `env`, a process's
+own variables (a version of the orders worker: its build id). The hooks run before the release's own
+objects exist, so they read hook copies of the ConfigMap and Secret: (dict "root" $ "hook" true).
 */}}
 {{- define "ordersaga.env" -}}
 {{- $root := .root -}}
@@ -98,8 +141,14 @@ envFrom:
       {{- else }}
       name: {{ include "ordersaga.fullname" $root }}{{ $suffix }}-secrets
       {{- end }}
-{{- if $root.Values.temporal.apiKey.existingSecret }}
+{{- if or .env $root.Values.temporal.apiKey.existingSecret }}
 env:
+{{- range $k, $v := .env }}
+  - name: {{ $k }}
+    value: {{ $v | quote }}
+{{- end }}
+{{- end }}
+{{- if $root.Values.temporal.apiKey.existingSecret }}
   - name: TEMPORAL_API_KEY
     valueFrom:
       secretKeyRef:

@@ -20,6 +20,8 @@ export async function call<T = any>(
     raw?: string;
     headers?: Record<string, string>;
     base?: string;
+    /** The client gives up after this long (fetch rejects with a TimeoutError). */
+    timeoutMs?: number;
   } = {},
 ): Promise<Answer<T>> {
   const headers: Record<string, string> = { ...opts.headers };
@@ -33,7 +35,8 @@ export async function call<T = any>(
     body = opts.raw;
   }
   const url = new URL(path, opts.base ?? stack().gateway);
-  const res = await fetch(url, { method, headers, body });
+  const signal = opts.timeoutMs === undefined ? null : AbortSignal.timeout(opts.timeoutMs);
+  const res = await fetch(url, { method, headers, body, signal });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -101,6 +101,24 @@ interface Answer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A fault that needs its server up (terminating PostgreSQL backends, killing Redis clients) lands on it
+ * once it is back, if another fault of the campaign has it restarting (at most 60 s).
+ */
+const whileRestarting =
+  (act: () => Promise<void>): (() => Promise<void>) =>
+  async () => {
+    const until = Date.now() + 60_000;
+    for (;;) {
+      try {
+        return await act();
+      } catch (err) {
+        if (Date.now() > until) throw err;
+        await sleep(250);
+      }
+    }
+  };
+
 export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Promise<CampaignRun> {
   const rand = random(opts.seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
@@ -204,7 +222,7 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
     schedule.push({
       at: at(),
       what: 'terminate the PostgreSQL backends of every service',
-      act: async () => {
+      act: whileRestarting(async () => {
         const admin = new pg.Client({
           connectionString: target.databaseUrls.users.replace(/\/[^/]+$/, '/postgres'),
         });
@@ -218,12 +236,12 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
         } finally {
           await admin.end();
         }
-      },
+      }),
     });
     schedule.push({
       at: at(),
       what: 'kill the Redis client connections of the stack',
-      act: async () => {
+      act: whileRestarting(async () => {
         const db = Number(new URL(target.redisUrl).pathname.slice(1) || 0);
         const redis = new Redis(target.redisUrl);
         try {
@@ -237,7 +255,7 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
         } finally {
           redis.disconnect();
         }
-      },
+      }),
     });
   }
   if (opts.brownoutMs > 0) {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SERVICES, type ServiceName } from '../contracts/index.js';
+import { parseTrustedProxies } from './http/client-address.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = z.url();
@@ -162,6 +163,26 @@ const schema = z.object({
     .string()
     .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as 10/1m')
     .default('10/1m'),
+  /** Requests per client address whose bearer token fails (bad, expired, revoked) before 429 instead of 401. */
+  RATE_LIMIT_AUTH_FAILURES: z
+    .string()
+    .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as 20/1m')
+    .default('20/1m'),
+  /**
+   * The proxies in front of the gateway whose X-Forwarded-For it believes (lib/http/client-address.ts):
+   * addresses and CIDR ranges, comma-separated. Empty: nobody's; the client is the socket's peer.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseTrustedProxies(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .default([]),
   /**
    * The gateway's circuit breakers: consecutive failures that open one, and when it lets a probe through
    * (soon: a probe is one request, and a service back after a restart should not stay shut out for long).

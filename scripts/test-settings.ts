@@ -18,6 +18,8 @@ export const TEST_STACK_SETTINGS: Record<string, string> = {
   RATE_LIMIT_USER: '1000000/1m',
   RATE_LIMIT_ANONYMOUS: '1000000/1m',
   RATE_LIMIT_LOGIN: '1000000/1m',
+  // Many tests send bad tokens on purpose (access, fuzz, revocation): the limit is rate-limits.test.ts's.
+  RATE_LIMIT_AUTH_FAILURES: '1000000/1m',
   // Failed event deliveries are tried again after 200 ms, 400 ms, ... instead of 5 s, 10 s, ...
   EVENTS_RETRY_BASE: '200ms',
   EVENTS_RETRY_MAX: '2s',

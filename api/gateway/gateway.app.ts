@@ -10,6 +10,7 @@ import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
 import { createRouter } from '../../lib/http/app.js';
 import { authenticate, type Verifier } from '../../lib/http/auth.js';
+import { clientAddress, compileTrust } from '../../lib/http/client-address.js';
 import { checkNotRevoked } from '../../lib/revocation.js';
 import { TRACE_RESPONSE_HEADER, traceResponse, tracing } from '../../lib/tracing/index.js';
 import { matchRoute } from '../route-table.js';
@@ -36,6 +37,7 @@ export function createGatewayApp({
 }) {
   const app = createRouter();
   const auth = authenticate(verify);
+  const trust = compileTrust(config.TRUSTED_PROXIES);
   const document = buildOpenApiDocument();
 
   mountDocs(app, document);
@@ -46,9 +48,17 @@ export function createGatewayApp({
     if (!entry) return next();
     const target = entry.service;
     c.set('route', entry.template);
-    if (!entry.public) await auth(c, async () => {});
-    // The client's own address: a gateway behind a load balancer sees the balancer's, so limit there too.
-    const address = getConnInfo(c).remote.address ?? 'unknown';
+    // The client's own address, past the proxies in front (TRUSTED_PROXIES): every per-address limit is its.
+    const address = clientAddress(getConnInfo(c).remote.address, c.req.header('X-Forwarded-For'), trust);
+    c.set('clientAddress', address);
+    // Credentials that fail (a token malformed, badly signed, expired, revoked) cost the address a point;
+    // past the limit the answer is 429 instead of 401. A request that sent none is a plain 401.
+    const failedAuthentication = async (err: unknown): Promise<never> => {
+      if (err instanceof AppError && err.code === 'UNAUTHENTICATED' && c.req.header('Authorization'))
+        await limits.take('authFailure', address);
+      throw err;
+    };
+    if (!entry.public) await auth(c, async () => {}).catch(failedAuthentication);
     if (entry.method === 'POST' && entry.template === '/api/v1/auth/token')
       await limits.take('login', address);
     const principal = entry.public ? undefined : c.get('principal');
@@ -56,7 +66,7 @@ export function createGatewayApp({
     const [, { headers: limitHeaders }] = await Promise.all([
       principal && checkNotRevoked(redis, principal.userId, principal.tokenVersion),
       principal ? limits.take('user', principal.userId) : limits.take('anonymous', address),
-    ]);
+    ]).catch(failedAuthentication);
     const url = new URL(c.req.url);
     const upstream = new URL(path + url.search, config.serviceUrls[target]);
     const headers = new Headers(c.req.raw.headers);

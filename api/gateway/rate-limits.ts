@@ -1,7 +1,9 @@
 /**
  * Rate limits at the gateway (rate-limiter-flexible), shared through Redis so that every gateway replica
  * enforces one limit: per user (the token's `sub`) for authenticated calls, per client address for
- * anonymous ones, and a stricter one per address on `POST /auth/token` (password guessing). Over a limit:
+ * anonymous ones, a stricter one per address on `POST /auth/token` (password guessing), and one per address
+ * on requests whose bearer token fails (counted only when one does). The address is the client's
+ * (lib/http/client-address.ts), not a proxy's. Over a limit:
  * 429 RATE_LIMITED with Retry-After. Every answer carries RateLimit-Limit, -Remaining and -Reset. If Redis
  * is unreachable the limits fall back to each replica's memory rather than refusing or failing requests.
  */
@@ -23,7 +25,7 @@ export function parseLimit(value: string): Limit {
   return { points: Number(match[1]), durationSec: Number(match[2] || 1) * unit };
 }
 
-export type LimitKind = 'user' | 'anonymous' | 'login';
+export type LimitKind = 'user' | 'anonymous' | 'login' | 'authFailure';
 
 export interface Verdict {
   headers: Record<string, string>;
@@ -31,12 +33,16 @@ export interface Verdict {
 
 export function createRateLimits(
   redis: Redis,
-  config: Pick<Config, 'RATE_LIMIT_USER' | 'RATE_LIMIT_ANONYMOUS' | 'RATE_LIMIT_LOGIN'>,
+  config: Pick<
+    Config,
+    'RATE_LIMIT_USER' | 'RATE_LIMIT_ANONYMOUS' | 'RATE_LIMIT_LOGIN' | 'RATE_LIMIT_AUTH_FAILURES'
+  >,
 ) {
   const limits: Record<LimitKind, Limit> = {
     user: parseLimit(config.RATE_LIMIT_USER),
     anonymous: parseLimit(config.RATE_LIMIT_ANONYMOUS),
     login: parseLimit(config.RATE_LIMIT_LOGIN),
+    authFailure: parseLimit(config.RATE_LIMIT_AUTH_FAILURES),
   };
   const limiters = Object.fromEntries(
     Object.entries(limits).map(([kind, { points, durationSec }]) => [

@@ -102,8 +102,15 @@ export function createApp({
       const route = routeOf(c);
       httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
       if (c.req.path !== '/health' && c.req.path !== '/metrics' && c.req.path !== '/ready') {
+        const client = c.get('clientAddress');
         log.info(
-          { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
+          {
+            method: c.req.method,
+            path: c.req.path,
+            status: c.res.status,
+            ms: Math.round(seconds * 1000),
+            ...(client ? { client } : {}),
+          },
           'request',
         );
       }

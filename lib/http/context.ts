@@ -19,6 +19,8 @@ export type AppEnv = {
     principal: Principal;
     /** The public route template a proxied request matched (the gateway's metrics label). */
     route: string;
+    /** The client's address, past any trusted proxy (the gateway's limits and request log). */
+    clientAddress: string;
   };
 };
 

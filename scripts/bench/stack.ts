@@ -75,6 +75,7 @@ export async function startBenchStack(opts: {
     RATE_LIMIT_USER: '100000000/1m',
     RATE_LIMIT_ANONYMOUS: '100000000/1m',
     RATE_LIMIT_LOGIN: '100000000/1m',
+    RATE_LIMIT_AUTH_FAILURES: '100000000/1m',
     ...opts.env,
   };
   const stack = await startStack({

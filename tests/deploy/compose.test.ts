@@ -2,7 +2,7 @@
  * docker-compose.yml as Docker Compose reads it: loaded by the compose-spec loader (tools/deploy-check), then
  * checked against the code (main.ts roles, lib/config.ts) and the configuration files it mounts.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -44,9 +44,11 @@ interface Service {
   tmpfs?: string[];
   restart?: string;
   volumes?: { type: string; source: string; target: string }[];
+  networks?: Record<string, unknown>;
 }
 interface Project {
   services: Record<string, Service>;
+  networks?: Record<string, { ipam?: { config?: { subnet?: string }[] } }>;
 }
 
 /** What a copy needs to load: the file, the files it mounts and builds from, the example .env. */
@@ -219,6 +221,92 @@ describe('docker-compose.yml, loaded by the compose-spec loader', () => {
     expect(mount?.source).toBe(join(root, 'deploy/nginx/nginx.conf'));
     const port = loadConfig(env(services.gateway!)).GATEWAY_PORT;
     expect(read('deploy/nginx/nginx.conf')).toMatch(new RegExp(`server gateway:${port} resolve;`));
+  });
+});
+
+/**
+ * The gateways behind Nginx: they believe X-Forwarded-For from the ranges of TRUSTED_PROXIES, so those must be
+ * exactly the subnets of the networks the load balancer is on, with nothing else of the stack on them (anyone
+ * there could name any client), and Nginx must send the header from every location.
+ */
+function proxyProblems(project: Project, nginxConf: string): string[] {
+  const out: string[] = [];
+  const { services, networks = {} } = project;
+  const gateway = Object.entries(services).find(
+    ([, s]) => isApp(s) && s.command?.join(' ') === 'api gateway',
+  );
+  const balancer = services['load-balancer'];
+  if (!gateway || !balancer) return ['no gateway or no load-balancer'];
+  const [name, service] = gateway;
+  const trusted = loadConfig(env(service)).TRUSTED_PROXIES;
+  const joined = Object.keys(balancer.networks ?? {});
+  const subnets = joined.flatMap((n) => networks[n]?.ipam?.config?.map((c) => c.subnet ?? '') ?? []);
+  if (subnets.length === 0 || subnets.length !== joined.length)
+    out.push(`load-balancer: not on networks with a fixed subnet (${joined.join(', ')})`);
+  if ([...subnets].sort().join(',') !== [...trusted].sort().join(','))
+    out.push(
+      `${name}: TRUSTED_PROXIES ${trusted.join(',')} is not the load balancer's subnets ${subnets.join(',')}`,
+    );
+  if (!joined.some((n) => n in (service.networks ?? {})))
+    out.push(`${name}: shares no network with the load balancer`);
+  for (const [other, s] of Object.entries(services))
+    if (other !== 'load-balancer' && !(isApp(s) && s.command?.join(' ') === 'api gateway'))
+      for (const n of Object.keys(s.networks ?? {}))
+        if (joined.includes(n)) out.push(`${other}: on the trusted network ${n}`);
+  const locations = nginxConf.match(/^\s*location\b/gm)?.length ?? 0;
+  const forwarded =
+    nginxConf.match(/^\s*proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/gm)?.length ?? 0;
+  if (locations === 0 || forwarded !== locations)
+    out.push(`nginx.conf: ${forwarded} of ${locations} locations send X-Forwarded-For`);
+  return out;
+}
+
+describe('the gateways behind Nginx', () => {
+  it('trust X-Forwarded-For from the network only Nginx shares with them, which .env can move', async () => {
+    const nginx = read('deploy/nginx/nginx.conf');
+    const project = await load();
+    expect(proxyProblems(project, nginx)).toEqual([]);
+    expect(loadConfig(env(project.services.gateway!)).TRUSTED_PROXIES).toEqual(['172.31.250.0/24']);
+    const dir = brokenCopy(COMPOSE_FILES, (d) =>
+      replaceIn(join(d, '.env.example'), 'EDGE_SUBNET=172.31.250.0/24', 'EDGE_SUBNET=10.123.0.0/24'),
+    );
+    copies.push(dir);
+    const moved = await load(['--env-file', '.env.example'], dir);
+    expect(proxyProblems(moved, nginx)).toEqual([]);
+    expect(loadConfig(env(moved.services.gateway!)).TRUSTED_PROXIES).toEqual(['10.123.0.0/24']);
+    // The per-client limits are the gateways' own now: no totals across clients set for them here.
+    expect(Object.keys(env(project.services.gateway!)).filter((k) => k.startsWith('RATE_LIMIT_'))).toEqual(
+      [],
+    );
+  });
+
+  it('fails a broken copy: another service on the trusted network, a range that is not it, a location without the header', async () => {
+    const broken = async (file: string, from: string, to: string) => {
+      const dir = brokenCopy(COMPOSE_FILES, (d) => replaceIn(join(d, file), from, to));
+      copies.push(dir);
+      return proxyProblems(await load([], dir), readFileSync(join(dir, 'deploy/nginx/nginx.conf'), 'utf8'));
+    };
+    expect(
+      await broken(
+        'docker-compose.yml',
+        "command: ['api', 'users']",
+        "command: ['api', 'users']\n    networks: [default, edge]",
+      ),
+    ).toEqual(['users-api: on the trusted network edge']);
+    expect(
+      await broken(
+        'docker-compose.yml',
+        'TRUSTED_PROXIES: ${EDGE_SUBNET:-172.31.250.0/24}',
+        'TRUSTED_PROXIES: 0.0.0.0/0',
+      ),
+    ).toEqual(["gateway: TRUSTED_PROXIES 0.0.0.0/0 is not the load balancer's subnets 172.31.250.0/24"]);
+    expect(
+      await broken(
+        'deploy/nginx/nginx.conf',
+        '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n',
+        '',
+      ),
+    ).toEqual(['nginx.conf: 0 of 1 locations send X-Forwarded-For']);
   });
 });
 

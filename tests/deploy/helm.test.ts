@@ -519,6 +519,25 @@ describe('the rendered configuration', () => {
     }
   });
 
+  it("has the gateway trust X-Forwarded-For from trustedProxies only: nobody's by default, the ingress controller's pods when given", async () => {
+    const defaults = envOf(objectsOf(plain));
+    expect(defaults).not.toHaveProperty('TRUSTED_PROXIES');
+    expect(unknownKeys(defaults).config.TRUSTED_PROXIES).toEqual([]);
+    for (const hooks of [false, true]) {
+      const env = { ...envOf(objectsOf(all), hooks), ADMIN_PASSWORD: 'from-the-external-secret' };
+      expect(unknownKeys(env).config.TRUSTED_PROXIES).toEqual([
+        '10.244.0.0/16',
+        'fd00:10:244::/56',
+        '127.0.0.6',
+      ]);
+    }
+    const given = envOf(objectsOf(await template(['--set-json', 'trustedProxies=["10.0.0.0/8"]'])));
+    expect(unknownKeys(given).config.TRUSTED_PROXIES).toEqual(['10.0.0.0/8']);
+    await expect(template(['--set-json', 'trustedProxies=["ingress-nginx"]'])).rejects.toThrow(
+      /'\/trustedProxies\/0': 'ingress-nginx' does not match pattern/,
+    );
+  });
+
   it('scales the workers on their task queue backlog when asked, each on its own queue', () => {
     const objects = objectsOf(all);
     const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');

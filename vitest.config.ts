@@ -1,5 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The files the `engine` project runs again on the real Temporal server: the saga's paths end to end and
+ * the public API's contract. Kept short: the whole `npm test` must stay well inside CI's 90 minutes.
+ */
+export const ENGINE_TIER = [
+  'tests/integration/saga.test.ts',
+  'tests/integration/failures.test.ts',
+  'tests/integration/compensation-retry.test.ts',
+  'tests/integration/versioning.test.ts',
+  'tests/integration/api.test.ts',
+];
+
 export default defineConfig({
   test: {
     reporters: ['default', './tests/setup/summary-reporter.ts'],
@@ -19,6 +31,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
+          globalSetup: ['tests/setup/stack.ts'],
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // The same stack on the real Temporal server (PostgreSQL persistence, 4 history shards), its four
+        // services as processes of their own (ORDERSAGA_TEMPORAL=server: one process). Its stack is a second
+        // one: `npm test` runs this project after the other two (scripts/bootstrap.mjs), not beside them.
+        test: {
+          name: 'engine',
+          include: ENGINE_TIER,
           globalSetup: ['tests/setup/stack.ts'],
           fileParallelism: false,
           testTimeout: 90_000,

@@ -3,7 +3,8 @@
 // (plain Node, no dependencies), then hand over to the TypeScript entry points.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +47,40 @@ if (!cmd) {
   console.error('usage: bootstrap.mjs start|test|chaos|demo|load|temporal|events|trace|bench|soak');
   process.exit(2);
 }
-const child = spawn(cmd, [...args, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const given = process.argv.slice(3);
+// `npm test` alone is the whole suite in two runs: the `engine` project (the integration tier again on the
+// real Temporal server) starts a stack of its own, and vitest would keep both stacks up side by side.
+const runs =
+  process.argv[2] === 'test' && given.length === 0
+    ? [
+        ['--project', 'unit', '--project', 'integration'],
+        ['--project', 'engine'],
+      ]
+    : [given];
+let child;
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(signal, () => {
+    stopping = true;
+    child?.kill(signal);
+  });
+const countsFile = join(tmpdir(), `ordersaga-test-counts-${process.pid}`);
+const env = runs.length > 1 ? { ...process.env, ORDERSAGA_TEST_COUNTS: countsFile } : process.env;
+let failed = 0;
+for (const extra of runs) {
+  if (stopping) break;
+  child = spawn(cmd, [...args, ...extra], { cwd: root, stdio: 'inherit', env });
+  const code = await new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+  );
+  failed ||= code;
+}
+if (runs.length > 1 && existsSync(countsFile)) {
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const line of readFileSync(countsFile, 'utf8').split('\n').filter(Boolean))
+    for (const [k, v] of Object.entries(JSON.parse(line))) total[k] += v;
+  rmSync(countsFile, { force: true });
+  const skipped = total.skipped ? `, ${total.skipped} skipped` : '';
+  console.log(`\nnpm test, both runs together:\n${total.passed} passed, ${total.failed} failed${skipped}`);
+}
+process.exit(stopping && !failed ? 1 : failed);

@@ -1,5 +1,5 @@
 /**
- * The whole stack on one machine: the Temporal dev server, FerretDB, PostgreSQL databases and Redis,
+ * The whole stack on one machine: Temporal (the CLI's dev server, or the real server: scripts/temporal-server.ts), FerretDB, PostgreSQL databases and Redis,
  * migrations and seed, the five workers, the five services and the gateway. `npm start` and the test
  * harness both start it through here, so tests run exactly what a developer runs.
  */
@@ -16,7 +16,22 @@ import { migrateAll, seed } from '../db/setup.js';
 import { ensureSearchAttributes, searchAttributes } from '../lib/temporal-setup.js';
 import { startJaeger, type JaegerPorts } from './jaeger.js';
 import { ensurePostgres, ensureRedis, startOwnStores } from './stores.js';
-import { cacheDir, ensureFerretDb, ensureJaeger, ensureTemporalCli, MissingComponentError } from './tools.js';
+import {
+  cacheDir,
+  ensureFerretDb,
+  ensureJaeger,
+  ensureTemporalCli,
+  ensureTemporalServer,
+  ensureTemporalUi,
+  MissingComponentError,
+} from './tools.js';
+import {
+  freeServerPorts,
+  serverDatabaseNames,
+  startRealServer,
+  type ServerPorts,
+  type TemporalEngine,
+} from './temporal-server.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -41,8 +56,8 @@ export interface StackOptions {
   dataDir: string;
   /** Environment of every process: process.env plus overrides (ports, database URLs, ...). */
   env: Record<string, string | undefined>;
-  /** An already running server to use, or the ports for our own dev server. */
-  temporal: { external: string } | { port: number; uiPort: number };
+  /** An already running server to use, or our own: the dev server (the default) or the real one. */
+  temporal: { external: string } | LocalTemporal;
   mongo: { external: string } | { port: number };
   /**
    * A PostgreSQL and a Redis of the stack's own on these ports, in the data folder (scripts/stores.ts),
@@ -60,6 +75,23 @@ export interface StackOptions {
   started?: Stoppable[];
   /** Aborted (Ctrl-C during start-up): nothing more is started, and what was is stopped. */
   signal?: AbortSignal;
+}
+
+export interface LocalTemporal {
+  /** The frontend's port and the Web UI's. */
+  port: number;
+  uiPort: number;
+  /** `dev` (the default): the CLI's dev server; `server`/`cluster`: the real server, one process or four. */
+  engine?: TemporalEngine;
+  /** The real server's settings (engine `server` or `cluster`). */
+  server?: {
+    /** Its databases on the stack's PostgreSQL: `<prefix>_temporal`, `<prefix>_temporal_visibility`. */
+    databasePrefix: string;
+    /** Its services' ports; default: free ones. */
+    ports?: ServerPorts;
+    /** Run the Web UI server too (default true); tests need none. */
+    webUi?: boolean;
+  };
 }
 
 export interface Stoppable {
@@ -81,6 +113,8 @@ export interface Stack {
     jaeger: string | null;
   };
   temporalCli: string;
+  /** The Temporal server's processes (pid files of these names): `temporal`, or `temporal-<service>` each. */
+  temporalProcesses: string[];
   processes: Supervised[];
   /** Each service process's current pid, in `<name>.pid`. */
   pidsDir: string;
@@ -132,10 +166,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   try {
-    const [temporalCli, ferret, jaegerBinary] = await Promise.all([
+    const engine = 'external' in opts.temporal ? null : (opts.temporal.engine ?? 'dev');
+    const realServer = engine === 'server' || engine === 'cluster';
+    const webUi = realServer && !('external' in opts.temporal) && opts.temporal.server?.webUi !== false;
+    const [temporalCli, ferret, jaegerBinary, serverBinaries, uiServer] = await Promise.all([
       ensureTemporalCli(say),
       'external' in opts.mongo ? Promise.resolve(null) : ensureFerretDb(say),
       opts.tracing ? ensureJaeger(say) : Promise.resolve(null),
+      realServer ? ensureTemporalServer(say) : Promise.resolve(null),
+      webUi ? ensureTemporalUi(say) : Promise.resolve(null),
     ]);
 
     checkpoint();
@@ -171,20 +210,77 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
 
     checkpoint();
+    // The stack's own PostgreSQL and Redis first: a real Temporal server keeps its databases there too.
+    const storeEnv: Record<string, string> = {};
+    if (opts.ownStores) {
+      const own = await startOwnStores({
+        dir: opts.dataDir,
+        ...opts.ownStores,
+        pidsDir,
+        output,
+        say,
+      });
+      track(own.postgres, infra);
+      track(own.redis, infra);
+      const base = loadConfig(opts.env);
+      for (const key of [
+        'DATABASE_URL_USERS',
+        'DATABASE_URL_ORDERS',
+        'DATABASE_URL_PAYMENTS',
+        'DATABASE_URL_INVENTORY',
+      ] as const)
+        storeEnv[key] = `${own.postgresUrl}${new URL(base[key]).pathname}`;
+      storeEnv.REDIS_URL = `${own.redisUrl}${new URL(base.REDIS_URL).pathname}`;
+    }
+
+    checkpoint();
     // Encrypted payloads (PAYLOAD_CODEC_KEYS): the codec endpoint runs too, and the Web UI calls it.
-    const preConfig = loadConfig(opts.env);
+    const preConfig = loadConfig({ ...opts.env, ...storeEnv });
     const codecUrl = preConfig.PAYLOAD_CODEC_KEYS ? `http://127.0.0.1:${preConfig.CODEC_SERVER_PORT}` : null;
     let temporalAddress: string;
     let temporalUi: string | null = null;
+    const temporalProcesses: string[] = [];
+    const trackTemporal = (p: Supervised) => {
+      temporalProcesses.push(p.name);
+      track(p, infra);
+    };
     if ('external' in opts.temporal) {
       temporalAddress = opts.temporal.external;
+    } else if (await portOpen('127.0.0.1', opts.temporal.port)) {
+      throw new MissingComponentError(
+        `port ${opts.temporal.port} is taken: stop what runs there (a Temporal server left by a killed npm start: its pid is in ${join(pidsDir, 'temporal.pid')}), or set TEMPORAL_ADDRESS to use that Temporal server`,
+      );
+    } else if (serverBinaries) {
+      const { port, uiPort } = opts.temporal;
+      const settings = readJson<DevServerSettings>('dev-server.json');
+      const postgres = new URL(preConfig.DATABASE_URL_USERS);
+      await ensurePostgres(postgres.toString(), say);
+      postgres.pathname = '';
+      const server = opts.temporal.server;
+      const started = await startRealServer({
+        engine: engine === 'cluster' ? 'cluster' : 'server',
+        binaries: serverBinaries,
+        cli: temporalCli,
+        uiServer,
+        uiPort,
+        codecUrl,
+        postgres: postgres.toString().replace(/\/$/, ''),
+        databases: serverDatabaseNames(server?.databasePrefix ?? 'ordersaga'),
+        ports: server?.ports ?? (await freeServerPorts(port)),
+        namespace: preConfig.TEMPORAL_NAMESPACE,
+        logLevel: settings.logLevel,
+        dynamicConfig: settings.dynamicConfig,
+        root: ROOT,
+        dataDir: opts.dataDir,
+        pidsDir,
+        output,
+        say,
+        track: trackTemporal,
+      });
+      temporalAddress = started.address;
+      temporalUi = started.ui;
     } else {
       const { port, uiPort } = opts.temporal;
-      if (await portOpen('127.0.0.1', port)) {
-        throw new MissingComponentError(
-          `port ${port} is taken: stop what runs there (a dev server left by a killed npm start: pkill -f 'temporal server start-dev'), or set TEMPORAL_ADDRESS to use that Temporal server`,
-        );
-      }
       const settings = readJson<DevServerSettings>('dev-server.json');
       const args = [
         'server',
@@ -220,7 +316,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         say,
         join(pidsDir, 'temporal.pid'),
       );
-      track(server, infra);
+      trackTemporal(server);
       temporalAddress = `127.0.0.1:${port}`;
       temporalUi = `http://127.0.0.1:${uiPort}`;
       await waitFor('the Temporal dev server', () => portOpen('127.0.0.1', port), 60_000, server.current);
@@ -253,29 +349,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       track(server, infra);
       mongoUrl = `mongodb://127.0.0.1:${port}/catalog`;
       await waitFor('FerretDB', () => portOpen('127.0.0.1', port), 30_000, server.current);
-    }
-
-    checkpoint();
-    const storeEnv: Record<string, string> = {};
-    if (opts.ownStores) {
-      const own = await startOwnStores({
-        dir: opts.dataDir,
-        ...opts.ownStores,
-        pidsDir,
-        output,
-        say,
-      });
-      track(own.postgres, infra);
-      track(own.redis, infra);
-      const base = loadConfig(opts.env);
-      for (const key of [
-        'DATABASE_URL_USERS',
-        'DATABASE_URL_ORDERS',
-        'DATABASE_URL_PAYMENTS',
-        'DATABASE_URL_INVENTORY',
-      ] as const)
-        storeEnv[key] = `${own.postgresUrl}${new URL(base[key]).pathname}`;
-      storeEnv.REDIS_URL = `${own.redisUrl}${new URL(base.REDIS_URL).pathname}`;
     }
 
     const env = {
@@ -381,6 +454,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         jaeger: jaeger?.queryUrl ?? null,
       },
       temporalCli,
+      temporalProcesses,
       processes,
       pidsDir,
       stop,
@@ -393,8 +467,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
 /**
  * Empty stores for a stack that a tool drives (tests, chaos, bench): the four PostgreSQL databases
- * `<prefix>_users|orders|payments|inventory` dropped (the stack creates and migrates them again) and the
- * Redis database flushed. Returns the databases' URLs.
+ * `<prefix>_users|orders|payments|inventory` dropped (the stack creates and migrates them again), the real
+ * Temporal server's two as well (`<prefix>_temporal*`, made again by its schema setup; the dev server keeps its
+ * data in the data folder) and the Redis database flushed. Returns the service databases' URLs.
  */
 export async function freshStores(postgres: string, prefix: string, redisUrl: string) {
   const databaseUrls = {
@@ -406,8 +481,11 @@ export async function freshStores(postgres: string, prefix: string, redisUrl: st
   const admin = new pg.Client({ connectionString: `${postgres}/postgres` });
   await admin.connect();
   try {
-    for (const url of Object.values(databaseUrls))
-      await admin.query(`drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
+    const names = [
+      ...Object.values(databaseUrls).map((url) => new URL(url).pathname.slice(1)),
+      ...Object.values(serverDatabaseNames(prefix)),
+    ];
+    for (const name of names) await admin.query(`drop database if exists "${name}" with (force)`);
   } finally {
     await admin.end();
   }

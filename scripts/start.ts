@@ -2,18 +2,31 @@
  * `npm start`: the whole stack on this machine, data kept in .data/, stopped cleanly by Ctrl-C or SIGTERM.
  * `npm start -- --tracing` also runs Jaeger as the trace store (built the first time: about 6 minutes) and
  * has every process export its spans to it.
+ * `npm start -- --temporal server` runs the real Temporal server (built the first time: 5 to 13 minutes) on
+ * the PostgreSQL the stack uses instead of the CLI's dev server; `--temporal cluster` runs its frontend,
+ * history, matching and worker services as four processes. ORDERSAGA_TEMPORAL sets the same default.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_JAEGER_PORTS } from './jaeger.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { ROOT, startStack, type Stack, type Stoppable } from './stack.js';
-import { MissingComponentError } from './tools.js';
+import { parseTemporalEngine, standardServerPorts } from './temporal-server.js';
+import { MissingComponentError, TEMPORAL_SERVER_VERSION } from './tools.js';
 
 const say = (msg: string) => console.log(`ordersaga           | ${msg}`);
 
 async function main() {
-  const { values: flags } = parseArgs({ options: { tracing: { type: 'boolean', default: false } } });
+  const { values: flags } = parseArgs({
+    options: { tracing: { type: 'boolean', default: false }, temporal: { type: 'string' } },
+  });
+  const engine = flags.temporal
+    ? parseTemporalEngine(flags.temporal, '--temporal')
+    : parseTemporalEngine(process.env.ORDERSAGA_TEMPORAL, 'ORDERSAGA_TEMPORAL');
+  if (flags.temporal && process.env.TEMPORAL_ADDRESS)
+    throw new MissingComponentError(
+      `--temporal ${flags.temporal} starts a Temporal server of our own, and TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} says to use that one: choose one`,
+    );
   const startedAt = Date.now();
   const config = loadConfig();
   const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':').pop());
@@ -27,9 +40,9 @@ async function main() {
     stopping = true;
     say('stopping every process…');
     // Services and workers first, then the servers they use.
-    const infra = new Set(['temporal', 'ferretdb', 'jaeger']);
-    await Promise.all(started.filter((p) => !infra.has(p.name)).map((p) => p.stop()));
-    await Promise.all(started.filter((p) => infra.has(p.name)).map((p) => p.stop()));
+    const infra = (name: string) => name.startsWith('temporal') || name === 'ferretdb' || name === 'jaeger';
+    await Promise.all(started.filter((p) => !infra(p.name)).map((p) => p.stop()));
+    await Promise.all(started.filter((p) => infra(p.name)).map((p) => p.stop()));
     say('stopped');
     process.exit(code);
   };
@@ -59,7 +72,13 @@ async function main() {
       // An address or URL given explicitly means "use that server"; otherwise we run our own.
       temporal: process.env.TEMPORAL_ADDRESS
         ? { external: config.TEMPORAL_ADDRESS }
-        : { port: temporalPort, uiPort },
+        : {
+            port: temporalPort,
+            uiPort,
+            engine,
+            // Temporal's own port layout around the frontend; databases ordersaga_temporal(_visibility).
+            server: { databasePrefix: 'ordersaga', ports: standardServerPorts(temporalPort) },
+          },
       mongo: process.env.MONGO_URL ? { external: config.MONGO_URL } : { port: mongoPort },
       ...(flags.tracing
         ? {
@@ -89,6 +108,7 @@ async function main() {
 
     Gateway          ${urls.gateway}
     API docs         ${urls.docs}   (OpenAPI: ${urls.gateway}/openapi.json)
+    Temporal         ${temporalLine(engine, stack)}
     Temporal Web UI  ${urls.temporalUi ?? `(external Temporal at ${urls.temporalAddress})`}
     Admin            ${stack.config.ADMIN_EMAIL} / (ADMIN_PASSWORD)
     Temporal CLI     npm run temporal -- workflow list --query "OrderStatus='COMPENSATION_FAILED'"
@@ -98,6 +118,15 @@ async function main() {
   Find an order:  npm run temporal -- workflow list --query "OrderId='<id>'"   (runbook: README, "Operating orders")
   Ctrl-C stops everything.
 `);
+}
+
+function temporalLine(engine: string, stack: Stack): string {
+  const { temporalAddress } = stack.urls;
+  if (process.env.TEMPORAL_ADDRESS) return `external, ${temporalAddress}`;
+  if (engine === 'dev')
+    return `dev server ${temporalAddress} (npm start -- --temporal server: the real server)`;
+  const processes = stack.temporalProcesses.filter((n) => n !== 'temporal-ui');
+  return `server ${TEMPORAL_SERVER_VERSION} ${temporalAddress} on PostgreSQL, ${processes.length === 1 ? 'one process' : `processes ${processes.join(', ')}`}`;
 }
 
 main().catch((err: unknown) => {

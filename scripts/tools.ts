@@ -280,3 +280,103 @@ export async function ensureJaeger(say: (msg: string) => void): Promise<string> 
     }
   });
 }
+
+/**
+ * The real Temporal server (`--temporal server|cluster`), the version Compose and Helm pin too (the deploy
+ * tests compare them). v1.31+ need a module the Go proxy here refuses; v1.30.9's go.mod wants a newer Go
+ * than the machine's, so the build names its toolchain (Go downloads it through the module proxy).
+ */
+export const TEMPORAL_SERVER_VERSION = 'v1.30.9';
+export const TEMPORAL_SERVER_TOOLCHAIN = 'go1.27.3';
+
+export interface TemporalServerBinaries {
+  /** `temporal-server start --service …` */
+  server: string;
+  /** `temporal-sql-tool`: creates and updates the PostgreSQL schemas (what admin-tools ships). */
+  sqlTool: string;
+}
+
+/**
+ * `temporal-server` and `temporal-sql-tool` at TEMPORAL_SERVER_VERSION: TEMPORAL_SERVER_PATH and
+ * TEMPORAL_SQL_TOOL_PATH, else the cache, else a build in a scratch module (5 to 13 minutes, about 130 MB).
+ */
+export async function ensureTemporalServer(say: (msg: string) => void): Promise<TemporalServerBinaries> {
+  const dir = join(cacheDir(), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  const server = givenOrCached('TEMPORAL_SERVER_PATH', join(dir, 'temporal-server'));
+  const sqlTool = givenOrCached('TEMPORAL_SQL_TOOL_PATH', join(dir, 'temporal-sql-tool'));
+  if (server && sqlTool) return { server, sqlTool };
+  const go = await goBinary(
+    'the Temporal server',
+    'set TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH to temporal-server and temporal-sql-tool binaries',
+  );
+  const env = { ...process.env, GOTOOLCHAIN: TEMPORAL_SERVER_TOOLCHAIN };
+  const pkgs = { server: 'go.temporal.io/server/cmd/server', sql: 'go.temporal.io/server/cmd/tools/sql' };
+  say(
+    `building the Temporal server ${TEMPORAL_SERVER_VERSION} into ${dir} (5 to 13 minutes the first time)…`,
+  );
+  await buildInto(dir, 'temporal-server', async (out) => {
+    const mod = mkdtempSync(join(cacheDir(), '.temporal-server-mod-'));
+    try {
+      await run(go, ['mod', 'init', 'ordersaga.local/temporal-server'], { cwd: mod, env }, 'go mod init');
+      await run(
+        go,
+        ['get', `${pkgs.server}@${TEMPORAL_SERVER_VERSION}`, `${pkgs.sql}@${TEMPORAL_SERVER_VERSION}`],
+        { cwd: mod, env },
+        `go get go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`,
+      );
+      await run(
+        go,
+        ['build', '-o', join(out, 'temporal-server'), pkgs.server],
+        { cwd: mod, env },
+        'building the Temporal server',
+      );
+      await run(
+        go,
+        ['build', '-o', join(out, 'temporal-sql-tool'), pkgs.sql],
+        { cwd: mod, env },
+        'building temporal-sql-tool',
+      );
+    } finally {
+      rmSync(mod, { recursive: true, force: true });
+    }
+  });
+  return {
+    server:
+      givenOrCached('TEMPORAL_SERVER_PATH', join(dir, 'temporal-server')) ?? join(dir, 'temporal-server'),
+    sqlTool:
+      givenOrCached('TEMPORAL_SQL_TOOL_PATH', join(dir, 'temporal-sql-tool')) ??
+      join(dir, 'temporal-sql-tool'),
+  };
+}
+
+/**
+ * The Temporal Web UI the CLI's dev server embeds (Temporal CLI v1.5.1 embeds ui-server v2.42.1). The real
+ * server has no UI of its own, so `--temporal server|cluster` runs this one as a process pointed at the frontend.
+ */
+export const TEMPORAL_UI_VERSION = 'v2.42.1';
+
+/**
+ * The standalone Temporal UI server (github.com/temporalio/ui-server/v2, its built web assets are inside the
+ * Go module): TEMPORAL_UI_SERVER_PATH, else the cache, else a build (a minute or two).
+ */
+export async function ensureTemporalUi(say: (msg: string) => void): Promise<string> {
+  const dir = join(cacheDir(), `temporal-ui-server-${TEMPORAL_UI_VERSION}`);
+  const found = givenOrCached('TEMPORAL_UI_SERVER_PATH', join(dir, 'temporal-ui-server'));
+  if (found) return found;
+  const go = await goBinary(
+    'the Temporal Web UI server',
+    'set TEMPORAL_UI_SERVER_PATH to a ui-server binary',
+  );
+  say(
+    `building the Temporal Web UI server ${TEMPORAL_UI_VERSION} into ${dir} (a minute or two the first time)…`,
+  );
+  return await buildInto(dir, 'temporal-ui-server', async (out) => {
+    await run(
+      go,
+      ['install', `github.com/temporalio/ui-server/v2/cmd/server@${TEMPORAL_UI_VERSION}`],
+      { env: { ...process.env, GOBIN: out } },
+      'building the Temporal Web UI server',
+    );
+    renameSync(join(out, 'server'), join(out, 'temporal-ui-server'));
+  });
+}

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --concurrency 10,25,50 --cell 20s --warmup 10s --reads 10s --read-rounds 2 --quick --tsx]`:
+ * `npm run bench [-- --concurrency 10,25,50 --cell 20s --warmup 10s --reads 10s --read-rounds 2 --quick --tsx
+ * --temporal dev|server|cluster]`:
  * starts its own stack (databases ordersaga_bench_*, Redis database 8, free ports, a temporary data folder)
  * with the bench worker role, measures the saga beside the ceiling and the reads through the gateway beside
  * the same reads sent to the service, writes bench/results/<time>.json and .svg, and prints a table.
@@ -8,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../../lib/config.js';
 import { saveResult, table } from './report.js';
 import { runBench, type BenchOptions } from './run.js';
+import { parseTemporalEngine } from '../temporal-server.js';
 import { startBenchStack } from './stack.js';
 
 const { values } = parseArgs({
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     /** Measure the sources through tsx (development) instead of the compiled build (what the image runs). */
     tsx: { type: 'boolean', default: false },
+    /** Which Temporal the stack runs on: the dev server, or the real server as one process or four. */
+    temporal: { type: 'string', default: process.env.ORDERSAGA_TEMPORAL ?? 'dev' },
   },
 });
 const say = (m: string) => console.log(`bench: ${m}`);
@@ -37,12 +41,18 @@ const options: BenchOptions = {
   readConnections: Number(values.connections),
   samples: Number(values.samples),
   runtime: values.tsx ? 'tsx' : 'compiled',
+  temporal: parseTemporalEngine(values.temporal, '--temporal'),
   say,
 };
 if (options.concurrencies.some((c) => !Number.isInteger(c) || c < 1))
   throw new Error('--concurrency is a list of positive integers, such as 10,25,50');
 
-const target = await startBenchStack({ say, logLevel: values['log-level'], runtime: options.runtime });
+const target = await startBenchStack({
+  say,
+  logLevel: values['log-level'],
+  runtime: options.runtime,
+  temporal: options.temporal,
+});
 let failed = true;
 try {
   const result = await runBench(

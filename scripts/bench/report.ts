@@ -121,7 +121,7 @@ export function plot(r: BenchResult): string {
       series((c) => c.saga.latencyMs.p50, 'order saga', '#d62728'),
       series((c) => c.ceiling.latencyMs.p50, 'ceiling (5 no-op activities)', '#1f77b4'),
     ],
-    caption: `npm run bench ${r.startedAt} (commit ${r.commit ?? '?'}), ${r.machine.cpus} cores, stack and load on one machine`,
+    caption: `npm run bench ${r.startedAt} (commit ${r.commit ?? '?'}), ${r.machine.cpus} cores, Temporal ${r.options.temporal ?? 'dev'}, stack and load on one machine`,
   });
 }
 

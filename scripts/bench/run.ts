@@ -16,6 +16,7 @@ import {
   type JsonHistory,
   type Timeline,
 } from './history.js';
+import type { TemporalEngine } from '../temporal-server.js';
 import {
   ceilingRun,
   closedLoop,
@@ -47,6 +48,8 @@ export interface BenchOptions {
   samples: number;
   /** What the stack ran: dist/ (`compiled`, as the image) or the sources through tsx; for the record. */
   runtime?: 'compiled' | 'tsx';
+  /** Which Temporal the stack ran on (dev server, real server, four-process cluster); for the record. */
+  temporal?: TemporalEngine;
   say: (line: string) => void;
 }
 

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../lib/config.js';
+import { parseTemporalEngine } from '../temporal-server.js';
 import { runSoak } from './soak.js';
 import { startBenchStack } from './stack.js';
 
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results' },
     /** Soak the sources through tsx (development) instead of the compiled build (what the image runs). */
     tsx: { type: 'boolean', default: false },
+    /** Which Temporal the stack runs on: the dev server, or the real server as one process or four. */
+    temporal: { type: 'string', default: process.env.ORDERSAGA_TEMPORAL ?? 'dev' },
   },
 });
 const say = (m: string) => console.log(`soak: ${m}`);
@@ -33,6 +36,7 @@ const target = await startBenchStack({
   say,
   logLevel: values['log-level'],
   runtime: values.tsx ? 'tsx' : 'compiled',
+  temporal: parseTemporalEngine(values.temporal, '--temporal'),
 });
 let failed = true;
 try {

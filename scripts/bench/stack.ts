@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, freePortRange, startProcess, Supervised, waitFor } from '../processes.js';
 import { freshStores, mainEntry, ROOT, startStack, type Stack } from '../stack.js';
+import type { TemporalEngine } from '../temporal-server.js';
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
@@ -39,6 +40,8 @@ export async function startBenchStack(opts: {
    * JavaScript, the prebuilt workflow bundle); `tsx` measures the sources as development runs them.
    */
   runtime?: Runtime;
+  /** The dev server (the default) or the real one (databases `ordersaga_bench_temporal*`). */
+  temporal?: TemporalEngine;
 }): Promise<BenchStack> {
   if ((opts.runtime ?? 'compiled') === 'compiled') {
     opts.say('building dist/ (npm run build), to measure what the image runs');
@@ -81,7 +84,12 @@ export async function startBenchStack(opts: {
   const stack = await startStack({
     dataDir,
     env: { ...process.env, ...env },
-    temporal: { port: temporal!, uiPort: ui! },
+    temporal: {
+      port: temporal!,
+      uiPort: ui!,
+      engine: opts.temporal ?? 'dev',
+      server: { databasePrefix: PREFIX, webUi: false },
+    },
     mongo: { port: mongo! },
     output: 'file',
     say: opts.say,

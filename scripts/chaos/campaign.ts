@@ -8,7 +8,7 @@
  * short, by `npm test`.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -77,6 +77,12 @@ export interface CampaignRun {
   /** 503s by route (allowed while a dependency is down). */
   unavailable: Record<string, number>;
 }
+
+/** The Temporal dev server's pid, or those of every service of the real one (the Web UI is not the engine). */
+export const temporalEnginePids = (pidsDir: string): number[] =>
+  readdirSync(pidsDir)
+    .filter((f) => /^temporal(-(frontend|history|matching|worker))?\.pid$/.test(f))
+    .map((f) => Number(readFileSync(join(pidsDir, f), 'utf8')));
 
 /** mulberry32: small and seeded, so a run repeats exactly what it chose. */
 export function random(seed: number) {
@@ -263,12 +269,12 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
       at: at(),
       what: `pause the Temporal server for ${opts.brownoutMs / 1000} s (SIGSTOP, then SIGCONT)`,
       act: async () => {
-        const pid = pidOf('temporal');
-        process.kill(pid, 'SIGSTOP');
+        const pids = temporalEnginePids(target.pidsDir);
+        for (const pid of pids) process.kill(pid, 'SIGSTOP');
         try {
           await sleep(opts.brownoutMs);
         } finally {
-          process.kill(pid, 'SIGCONT');
+          for (const pid of pids) process.kill(pid, 'SIGCONT');
         }
       },
     });

@@ -1,9 +1,11 @@
 /**
- * `npm run chaos [-- --seed N --orders N --concurrency N --window 60s --brownout 8s]`: starts its own stack
- * (free ports, a temporary data folder holding its own PostgreSQL and Redis, which the campaign restarts),
- * runs a seeded fault campaign, prints every invariant with its figures, and exits 1 if any is violated.
- * The seed is printed first, so a failure reproduces with --seed. CHAOS_POSTGRES_URL and CHAOS_REDIS_URL
- * use running servers instead (databases ordersaga_chaos_*, emptied first); those are never restarted.
+ * `npm run chaos [-- --seed N --orders N --concurrency N --window 60s --brownout 8s --temporal dev|server|cluster]`:
+ * starts its own stack (free ports, a temporary data folder holding its own PostgreSQL and Redis, which the
+ * campaign restarts), runs a seeded fault campaign, prints every invariant with its figures, and exits 1 if
+ * any is violated. The seed is printed first, so a failure reproduces with --seed. CHAOS_POSTGRES_URL and
+ * CHAOS_REDIS_URL use running servers instead (databases ordersaga_chaos_*, emptied first); those are never
+ * restarted. `--temporal server|cluster` runs the stack on the real Temporal server (databases
+ * ordersaga_chaos_temporal*); with `cluster`, each of its four services is killed on its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { SERVICES } from '../../contracts/index.js';
 import { parseDuration, workerMetricsPort } from '../../lib/config.js';
 import { freePort } from '../processes.js';
 import { freshStores, startStack } from '../stack.js';
+import { parseTemporalEngine } from '../temporal-server.js';
 import { TEST_STACK_SETTINGS } from '../test-settings.js';
 import { runCampaign, type ChaosTarget } from './campaign.js';
 import { checkInvariants, report } from './invariants.js';
@@ -29,10 +32,15 @@ const { values } = parseArgs({
     window: { type: 'string', default: '60s' },
     settle: { type: 'string', default: '180s' },
     brownout: { type: 'string', default: '8s' },
+    temporal: { type: 'string', default: process.env.ORDERSAGA_TEMPORAL ?? 'dev' },
   },
 });
+const engine = parseTemporalEngine(values.temporal, '--temporal');
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1_000_000);
-console.log(`chaos: seed ${seed} (repeat with: npm run chaos -- --seed ${seed})`);
+const again = engine === 'dev' ? '' : ` --temporal ${engine}`;
+console.log(
+  `chaos: seed ${seed} on Temporal ${engine} (repeat with: npm run chaos -- --seed ${seed}${again})`,
+);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-chaos-'));
 const storeUrls = EXTERNAL
@@ -76,7 +84,12 @@ const env: Record<string, string> = {
 const stack = await startStack({
   dataDir,
   env: { ...process.env, ...env },
-  temporal: { port: temporal, uiPort: ui },
+  temporal: {
+    port: temporal,
+    uiPort: ui,
+    engine,
+    server: { databasePrefix: 'ordersaga_chaos', webUi: false },
+  },
   mongo: { port: mongo },
   ...(EXTERNAL ? {} : { ownStores: { postgresPort, redisPort } }),
   output: 'file',
@@ -109,7 +122,12 @@ try {
     concurrency: Number(values.concurrency),
     faultWindowMs: parseDuration(values.window),
     settleBoundMs: parseDuration(values.settle),
-    kill: [...SERVICES.flatMap((s) => [`${s}-worker`, `${s}-api`]), 'gateway', 'temporal', 'ferretdb'],
+    kill: [
+      ...SERVICES.flatMap((s) => [`${s}-worker`, `${s}-api`]),
+      'gateway',
+      ...stack.temporalProcesses.filter((name) => name !== 'temporal-ui'),
+      'ferretdb',
+    ],
     brownoutMs: parseDuration(values.brownout),
     restartStores: !EXTERNAL,
     say: (m) => console.log(`chaos: ${m}`),

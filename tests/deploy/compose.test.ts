@@ -23,6 +23,7 @@ import {
   unknownKeys,
 } from './support.js';
 import { loadConfig } from '../../lib/config.js';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../scripts/tools.js';
 import { tracingWanted } from '../../lib/tracing/index.js';
 
 interface Port {
@@ -188,6 +189,20 @@ describe('docker-compose.yml, loaded by the compose-spec loader', () => {
     // The registration is the image's own role, reading temporal-config/search-attributes.json.
     expect(services['register-search-attributes']?.command).toEqual(['register-search-attributes']);
     for (const name of SEARCH_ATTRIBUTES) expect(read('docker-compose.yml')).not.toContain(name);
+  });
+
+  it('runs the Temporal server, admin-tools and Web UI versions the local stack and the tests run', async () => {
+    const { services } = await load();
+    const server = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    const ui = TEMPORAL_UI_VERSION.replace(/^v/, '');
+    expect(services.temporal?.image).toBe(`temporalio/server:${server}`);
+    for (const job of ['temporal-admin-tools', 'temporal-create-namespace'])
+      expect(services[job]?.image, job).toBe(`temporalio/admin-tools:${server}`);
+    expect(services['temporal-ui']?.image).toBe(`temporalio/ui:${ui}`);
+    // .env.example, copied to .env, says the same.
+    const example = read('.env.example');
+    expect(example).toMatch(new RegExp(`^TEMPORAL_VERSION=${server.replace(/\./g, '\\.')}$`, 'm'));
+    expect(example).toMatch(new RegExp(`^TEMPORAL_UI_VERSION=${ui.replace(/\./g, '\\.')}$`, 'm'));
   });
 
   it('publishes only the load balancer, Temporal and the UIs, on 127.0.0.1 unless .env says otherwise', async () => {

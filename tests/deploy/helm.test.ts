@@ -7,11 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../scripts/tools.js';
 import { TASK_QUEUES, type ServiceName } from '../../contracts/index.js';
 import { tracingWanted } from '../../lib/tracing/index.js';
 import {
   brokenCopy,
+  read,
   removeCopy,
   replaceIn,
   rolePort,
@@ -232,6 +234,21 @@ describe('helm lint and helm template', () => {
     const res = await run(tools().helm, ['lint', join(dir, CHART), '-f', ALL]);
     expect(res.code).not.toBe(0);
     expect(res.stdout + res.stderr).toMatch(/ingress\.yaml.*unexpected EOF/);
+  });
+});
+
+describe('the Temporal versions', () => {
+  it('are the ones the tests run (scripts/tools.ts), in Chart.yaml, its NOTES and the README', () => {
+    const chart = parse(read(`${CHART}/Chart.yaml`)) as { annotations: Record<string, string> };
+    const server = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    const ui = TEMPORAL_UI_VERSION.replace(/^v/, '');
+    expect(chart.annotations['ordersaga.io/temporal-server-version']).toBe(server);
+    expect(chart.annotations['ordersaga.io/temporal-ui-version']).toBe(ui);
+    expect(read(`${CHART}/templates/NOTES.txt`)).toContain('ordersaga.io/temporal-server-version');
+    const readme = read('README.md');
+    expect(readme).toContain(`server.image.tag=${server}`);
+    expect(readme).toContain(`admintools.image.tag=${server}`);
+    expect(readme).toContain(`web.image.tag=${ui}`);
   });
 });
 

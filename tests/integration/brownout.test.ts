@@ -6,9 +6,8 @@
  * ends exactly once: one row per key, one saga, at most one charge, and the stock adds up.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { temporalEnginePids } from '../../scripts/chaos/campaign.js';
 import {
   actors,
   call,
@@ -19,8 +18,6 @@ import {
   type Customer,
 } from '../support/client.js';
 import { listWorkflows, sql, stockOf } from '../support/stores.js';
-
-const temporalPid = () => Number(readFileSync(join(stack().pidsDir, 'temporal.pid'), 'utf8'));
 
 /** POST /orders as a client with this much patience: its answer, or `null` if it gave up waiting. */
 async function place(
@@ -59,13 +56,13 @@ describe('a Temporal brownout during POST /orders', () => {
         patienceMs: i % 2 === 0 ? 20_000 : 2_000,
       }));
 
-      const pid = temporalPid();
-      process.kill(pid, 'SIGSTOP');
+      const pids = temporalEnginePids(stack().pidsDir);
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
       let during: (Answer | null)[];
       try {
         during = await Promise.all(orders.map((o) => place(customer, o.body, o.key, o.patienceMs)));
       } finally {
-        process.kill(pid, 'SIGCONT');
+        for (const pid of pids) process.kill(pid, 'SIGCONT');
       }
 
       // The patient clients were answered without Temporal: the order is durably accepted, its saga to come.

@@ -1,6 +1,8 @@
 /**
  * Starts the whole stack once for the integration tests, on free ports, with its own PostgreSQL databases,
  * Redis database and data folder, so it never collides with a running `npm start`; stops it afterwards.
+ * ORDERSAGA_TEMPORAL=server|cluster runs it on the real Temporal server (databases `<prefix>_temporal*`)
+ * instead of the dev server: the `engine` project sets it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +11,17 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { freePort, freePortRange } from '../../scripts/processes.js';
 import { freshStores, startStack } from '../../scripts/stack.js';
+import { parseTemporalEngine, type TemporalEngine } from '../../scripts/temporal-server.js';
 import { TEST_STACK_SETTINGS } from '../../scripts/test-settings.js';
 
 export interface StackInfo {
   gateway: string;
   temporalAddress: string;
   temporalCli: string;
+  /** Which Temporal runs: the dev server, or the real server as one process or four. */
+  temporalEngine: TemporalEngine;
+  /** Its processes' pid file names (`temporal`, or `temporal-frontend`, `temporal-history`, ...). */
+  temporalProcesses: string[];
   mongoUrl: string;
   redisUrl: string;
   databaseUrls: { users: string; orders: string; payments: string; inventory: string };
@@ -46,9 +53,14 @@ const EXTERNAL = process.env.TEST_POSTGRES_URL !== undefined || process.env.TEST
 const POSTGRES = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
 const PREFIX = process.env.TEST_DATABASE_PREFIX ?? 'ordersaga_test';
+const ASKED = parseTemporalEngine(process.env.ORDERSAGA_TEMPORAL, 'ORDERSAGA_TEMPORAL');
+/** The `engine` project is the real server's tier: the cluster unless ORDERSAGA_TEMPORAL=server says one process. */
+const engineOf = (project: TestProject): TemporalEngine =>
+  project.name === 'engine' ? (ASKED === 'dev' ? 'cluster' : ASKED) : ASKED;
 
 export default async function setup(project: TestProject) {
   const started = Date.now();
+  const engine = engineOf(project);
   const [temporal, temporalUi, mongo, gateway, users, products, orders, payments, notifications] =
     await Promise.all(Array.from({ length: 9 }, () => freePort()));
   const [query, queryGrpc, otlpGrpc, otlpHttp] = await Promise.all(
@@ -95,7 +107,12 @@ export default async function setup(project: TestProject) {
   const stack = await startStack({
     dataDir,
     env: { ...process.env, ...env },
-    temporal: { port: temporal!, uiPort: temporalUi! },
+    temporal: {
+      port: temporal!,
+      uiPort: temporalUi!,
+      engine,
+      server: { databasePrefix: PREFIX, webUi: false },
+    },
     mongo: { port: mongo! },
     ...(EXTERNAL ? {} : { ownStores: { postgresPort: postgresPort, redisPort: redisPort } }),
     // Tracing on, as in the deployments: a real OTLP receiver (Jaeger) takes every process's spans.
@@ -111,13 +128,15 @@ export default async function setup(project: TestProject) {
     inventory: config.DATABASE_URL_INVENTORY,
   };
   console.log(
-    `[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${join(dataDir, 'logs')}`,
+    `[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s on Temporal ${engine}; logs in ${join(dataDir, 'logs')}`,
   );
 
   project.provide('stack', {
     gateway: stack.urls.gateway,
     temporalAddress: stack.urls.temporalAddress,
     temporalCli: stack.temporalCli,
+    temporalEngine: engine,
+    temporalProcesses: stack.temporalProcesses,
     mongoUrl: stack.urls.mongo,
     redisUrl: config.REDIS_URL,
     databaseUrls,

@@ -36,6 +36,18 @@ const currentBuild = async () =>
       DEPLOYMENT,
     )
   ).routingConfig;
+/** What an operator does: `temporal worker deployment set-current-version`. */
+const setCurrent = (buildId: string) =>
+  temporal(
+    'worker',
+    'deployment',
+    'set-current-version',
+    '--deployment-name',
+    DEPLOYMENT,
+    '--build-id',
+    buildId,
+    '--yes',
+  );
 const buildOf = (r: Awaited<ReturnType<typeof currentBuild>>) => r?.currentVersionBuildID;
 const versioningOf = async (orderId: string) =>
   (await json<Describe>('workflow', 'describe', '--workflow-id', `order-${orderId}`)).workflowExecutionInfo
@@ -51,17 +63,7 @@ describe('Worker Versioning: orders are pinned to the version that started them'
   let v1: string | undefined;
   afterAll(async () => {
     // The stack's own worker is current again for the tests after this one.
-    if (v1)
-      await temporal(
-        'worker',
-        'deployment',
-        'set-current-version',
-        '--deployment-name',
-        DEPLOYMENT,
-        '--build-id',
-        v1,
-        '--yes',
-      );
+    if (v1) await setCurrent(v1);
   });
 
   it('finishes an order awaiting approval on v1 after v2 became current; new orders run v2', async () => {
@@ -118,16 +120,7 @@ describe('Worker Versioning: orders are pinned to the version that started them'
 
   it('keeps the version an operator made current when a worker of another version restarts', async () => {
     // Version 2 (still running from the test above) made current by an operator, with the CLI.
-    await temporal(
-      'worker',
-      'deployment',
-      'set-current-version',
-      '--deployment-name',
-      DEPLOYMENT,
-      '--build-id',
-      V2,
-      '--yes',
-    );
+    await setCurrent(V2);
     expect(buildOf(await currentBuild())).toBe(V2);
 
     // The stack's own orders worker (version 1, WORKER_PROMOTE=auto) dies and is started again.

@@ -1,6 +1,6 @@
 /** Child processes of the local stack: spawned with prefixed output, stopped with SIGTERM then SIGKILL. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -57,6 +57,20 @@ export async function stopProcess(p: Managed, graceMs = 10_000): Promise<void> {
   const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
   await p.exited;
   clearTimeout(timer);
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The command line that runs `binary` so that it stops if this process dies without stopping it: setpriv
+ * (util-linux) asks the kernel for a SIGTERM then. With `asUser`, when this process is root, it also runs
+ * as that user (PostgreSQL refuses to run as root).
+ */
+export function stopsWithUs(binary: string, args: string[], asUser?: string): [string, string[]] {
+  if (!existsSync(SETPRIV)) return [binary, args];
+  const user =
+    asUser && process.getuid?.() === 0 ? [`--reuid=${asUser}`, `--regid=${asUser}`, '--init-groups'] : [];
+  return [SETPRIV, [...user, '--pdeathsig', 'TERM', '--', binary, ...args]];
 }
 
 export async function freePort(): Promise<number> {

@@ -3,7 +3,7 @@
  * migrations and seed, the five workers, the five services and the gateway. `npm start` and the test
  * harness both start it through here, so tests run exactly what a developer runs.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
@@ -11,7 +11,15 @@ import { Redis } from 'ioredis';
 import { SERVICES } from '../contracts/index.js';
 import { loadConfig, workerMetricsPort, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import { freePort, portOpen, startProcess, Supervised, waitFor, type Output } from './processes.js';
+import {
+  freePort,
+  portOpen,
+  startProcess,
+  stopsWithUs,
+  Supervised,
+  waitFor,
+  type Output,
+} from './processes.js';
 import { migrateAll, seed } from '../db/setup.js';
 import { ensureSearchAttributes, searchAttributes } from '../lib/temporal-setup.js';
 import { startJaeger, type JaegerPorts } from './jaeger.js';
@@ -305,10 +313,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
       for (const [k, v] of Object.entries(searchAttributes())) args.push('--search-attribute', `${k}=${v}`);
       if (codecUrl) args.push('--ui-codec-endpoint', codecUrl);
-      // setpriv (util-linux) asks the kernel to stop the dev server if this process dies without stopping it.
-      const [cmd, cmdArgs] = existsSync('/usr/bin/setpriv')
-        ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', '--', temporalCli, ...args]]
-        : [temporalCli, args];
+      const [cmd, cmdArgs] = stopsWithUs(temporalCli, args);
       const server = new Supervised(
         'temporal',
         () =>
@@ -465,6 +470,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
 }
 
+/** The four PostgreSQL databases of a stack a tool drives: `<prefix>_users|orders|payments|inventory`. */
+export const storeUrlsFor = (postgres: string, prefix: string) => ({
+  users: `${postgres}/${prefix}_users`,
+  orders: `${postgres}/${prefix}_orders`,
+  payments: `${postgres}/${prefix}_payments`,
+  inventory: `${postgres}/${prefix}_inventory`,
+});
+
 /**
  * Empty stores for a stack that a tool drives (tests, chaos, bench): the four PostgreSQL databases
  * `<prefix>_users|orders|payments|inventory` dropped (the stack creates and migrates them again), the real
@@ -472,12 +485,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
  * data in the data folder) and the Redis database flushed. Returns the service databases' URLs.
  */
 export async function freshStores(postgres: string, prefix: string, redisUrl: string) {
-  const databaseUrls = {
-    users: `${postgres}/${prefix}_users`,
-    orders: `${postgres}/${prefix}_orders`,
-    payments: `${postgres}/${prefix}_payments`,
-    inventory: `${postgres}/${prefix}_inventory`,
-  };
+  const databaseUrls = storeUrlsFor(postgres, prefix);
   const admin = new pg.Client({ connectionString: `${postgres}/postgres` });
   await admin.connect();
   try {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { portOpen, startProcess, Supervised, waitFor, type Output } from './processes.js';
+import { portOpen, startProcess, stopsWithUs, Supervised, waitFor, type Output } from './processes.js';
 import { MissingComponentError } from './tools.js';
 
 const execFileAsync = promisify(execFile);
@@ -121,21 +121,11 @@ function postgresBinDir(): string {
   return join(root, majors[0]!, 'bin');
 }
 
-const SETPRIV = '/usr/bin/setpriv';
-
-/**
- * PostgreSQL refuses to run as root: as root, it runs as the `postgres` user the Debian package made.
- * A server (not initdb) also asks the kernel to stop it if this process dies without stopping it.
- */
-function asPostgresUser(cmd: string, args: string[], server = false): [string, string[]] {
-  const root = process.getuid?.() === 0;
-  if (!existsSync(SETPRIV)) return [cmd, args];
-  const opts = [
-    ...(root ? ['--reuid=postgres', '--regid=postgres', '--init-groups'] : []),
-    ...(server ? ['--pdeathsig', 'TERM'] : []),
-  ];
-  return opts.length ? [SETPRIV, [...opts, '--', cmd, ...args]] : [cmd, args];
-}
+/** PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user Debian's package made. */
+const asPostgresUser = (cmd: string, args: string[]): [string, string[]] =>
+  process.getuid?.() === 0
+    ? ['/usr/bin/setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', cmd, ...args]]
+    : [cmd, args];
 
 export interface OwnStores {
   postgres: Supervised;
@@ -187,7 +177,7 @@ export async function startOwnStores(opts: {
     if (await portOpen('127.0.0.1', port))
       throw new MissingComponentError(`port ${port} is taken: the stack's own PostgreSQL and Redis need it`);
 
-  const [pgCmd, pgArgs] = asPostgresUser(
+  const [pgCmd, pgArgs] = stopsWithUs(
     join(bin, 'postgres'),
     [
       '-D',
@@ -201,7 +191,7 @@ export async function startOwnStores(opts: {
       '-c',
       'max_connections=300',
     ],
-    true,
+    'postgres',
   );
   const postgres = new Supervised(
     'postgres',
@@ -215,29 +205,28 @@ export async function startOwnStores(opts: {
     opts.say,
     join(opts.pidsDir, 'postgres.pid'),
   );
+  const [redisCmd, redisArgs] = stopsWithUs('redis-server', [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(opts.redisPort),
+    '--dir',
+    redisData,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+  ]);
   const redis = new Supervised(
     'redis',
     () =>
-      startProcess(
-        'redis',
-        existsSync(SETPRIV) ? SETPRIV : 'redis-server',
-        [
-          ...(existsSync(SETPRIV) ? ['--pdeathsig', 'TERM', '--', 'redis-server'] : []),
-          '--bind',
-          '127.0.0.1',
-          '--port',
-          String(opts.redisPort),
-          '--dir',
-          redisData,
-          '--save',
-          '',
-          '--appendonly',
-          'yes',
-          '--appendfsync',
-          'always',
-        ],
-        { env: process.env, cwd: opts.dir, output: opts.output('redis') },
-      ),
+      startProcess('redis', redisCmd, redisArgs, {
+        env: process.env,
+        cwd: opts.dir,
+        output: opts.output('redis'),
+      }),
     opts.say,
     join(opts.pidsDir, 'redis.pid'),
   );

@@ -6,11 +6,19 @@
  * (pid files `temporal-<service>.pid`), each supervised alone, so one can be killed and comes back alone.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { freePortRange, portOpen, startProcess, Supervised, waitFor, type Output } from './processes.js';
+import {
+  freePortRange,
+  portOpen,
+  startProcess,
+  stopsWithUs,
+  Supervised,
+  waitFor,
+  type Output,
+} from './processes.js';
 import { MissingComponentError, type TemporalServerBinaries } from './tools.js';
 
 export const TEMPORAL_ENGINES = ['dev', 'server', 'cluster'] as const;
@@ -155,12 +163,6 @@ export function dynamicConfig(values: Record<string, unknown>): Record<string, u
 }
 
 const execFileAsync = promisify(execFile);
-
-/** setpriv (util-linux) asks the kernel to stop the child if this process dies without stopping it. */
-const stopsWithUs = (binary: string, args: string[]): [string, string[]] =>
-  existsSync('/usr/bin/setpriv')
-    ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', '--', binary, ...args]]
-    : [binary, args];
 
 /** Runs one of deploy/temporal/scripts (what Compose's jobs run), with our binaries first on PATH. */
 async function runScript(root: string, script: string, binDir: string, env: Record<string, string>) {

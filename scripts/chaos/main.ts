@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { SERVICES } from '../../contracts/index.js';
 import { parseDuration, workerMetricsPort } from '../../lib/config.js';
 import { freePort } from '../processes.js';
-import { freshStores, startStack } from '../stack.js';
+import { freshStores, startStack, storeUrlsFor } from '../stack.js';
 import { parseTemporalEngine } from '../temporal-server.js';
 import { TEST_STACK_SETTINGS } from '../test-settings.js';
 import { runCampaign, type ChaosTarget } from './campaign.js';
@@ -45,12 +45,7 @@ console.log(
 const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-chaos-'));
 const storeUrls = EXTERNAL
   ? await freshStores(POSTGRES, 'ordersaga_chaos', REDIS)
-  : {
-      users: `${POSTGRES}/ordersaga_chaos_users`,
-      orders: `${POSTGRES}/ordersaga_chaos_orders`,
-      payments: `${POSTGRES}/ordersaga_chaos_payments`,
-      inventory: `${POSTGRES}/ordersaga_chaos_inventory`,
-    };
+  : storeUrlsFor(POSTGRES, 'ordersaga_chaos');
 
 const ports = await Promise.all(Array.from({ length: 11 }, () => freePort()));
 const [temporal, ui, mongo, postgresPort, redisPort, gateway, ...servicePorts] = ports as [

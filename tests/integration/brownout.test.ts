@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { temporalEnginePids } from '../../scripts/chaos/campaign.js';
 import {
   actors,
-  call,
   newProduct,
+  placeOrder,
   stack,
   waitForOrder,
   type Answer,
@@ -19,20 +19,17 @@ import {
 } from '../support/client.js';
 import { listWorkflows, sql, stockOf } from '../support/stores.js';
 
+interface Order {
+  key: string;
+  items: { productId: string; quantity: number }[];
+  card: string;
+  patienceMs: number;
+}
+
 /** POST /orders as a client with this much patience: its answer, or `null` if it gave up waiting. */
-async function place(
-  customer: Customer,
-  body: unknown,
-  key: string,
-  patienceMs: number,
-): Promise<Answer | null> {
+async function place(customer: Customer, order: Order, patienceMs: number): Promise<Answer | null> {
   try {
-    return await call('POST', '/api/v1/orders', {
-      token: customer.token,
-      json: body,
-      headers: { 'Idempotency-Key': key },
-      timeoutMs: patienceMs,
-    });
+    return await placeOrder(customer, order.items, order.card, order.key, undefined, patienceMs);
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') return null;
     throw err;
@@ -46,12 +43,10 @@ describe('a Temporal brownout during POST /orders', () => {
     async () => {
       const { admin, customer } = await actors();
       const product = await newProduct(admin, { priceCents: 1_000, stock: 20 });
-      const orders = Array.from({ length: 8 }, (_, i) => ({
+      const orders: Order[] = Array.from({ length: 8 }, (_, i) => ({
         key: `brownout-${randomUUID()}`,
-        body: {
-          items: [{ productId: product.id, quantity: 1 + (i % 2) }],
-          payment: { method: 'card', token: i % 4 === 3 ? 'tok_declined' : 'tok_visa' },
-        },
+        items: [{ productId: product.id, quantity: 1 + (i % 2) }],
+        card: i % 4 === 3 ? 'tok_declined' : 'tok_visa',
         // Half the clients wait past the order service's 5 s deadline; the others give up at 2 s.
         patienceMs: i % 2 === 0 ? 20_000 : 2_000,
       }));
@@ -60,7 +55,7 @@ describe('a Temporal brownout during POST /orders', () => {
       for (const pid of pids) process.kill(pid, 'SIGSTOP');
       let during: (Answer | null)[];
       try {
-        during = await Promise.all(orders.map((o) => place(customer, o.body, o.key, o.patienceMs)));
+        during = await Promise.all(orders.map((o) => place(customer, o, o.patienceMs)));
       } finally {
         for (const pid of pids) process.kill(pid, 'SIGCONT');
       }
@@ -75,8 +70,8 @@ describe('a Temporal brownout during POST /orders', () => {
       // Every client sends its request again, with the same key, until it is answered.
       const ids: string[] = [];
       for (const [i, o] of orders.entries()) {
-        let again = await place(customer, o.body, o.key, 30_000);
-        while (again === null || again.status === 503) again = await place(customer, o.body, o.key, 30_000);
+        let again = await place(customer, o, 30_000);
+        while (again === null || again.status === 503) again = await place(customer, o, 30_000);
         expect(again.status).toBe(202);
         if (during[i]) expect(again.body.data.id).toBe(during[i].body.data.id);
         ids.push(again.body.data.id as string);

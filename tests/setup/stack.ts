@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { freePort, freePortRange } from '../../scripts/processes.js';
-import { freshStores, startStack } from '../../scripts/stack.js';
+import { freshStores, startStack, storeUrlsFor } from '../../scripts/stack.js';
 import { parseTemporalEngine, type TemporalEngine } from '../../scripts/temporal-server.js';
 import { TEST_STACK_SETTINGS } from '../../scripts/test-settings.js';
 
@@ -70,14 +70,7 @@ export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
   const [postgresPort, redisPort] = await Promise.all([freePort(), freePort()]);
   // Our own servers start empty; running ones are emptied of an earlier run's data.
-  const storeUrls = EXTERNAL
-    ? await freshStores(POSTGRES, PREFIX, REDIS)
-    : {
-        users: `${POSTGRES}/${PREFIX}_users`,
-        orders: `${POSTGRES}/${PREFIX}_orders`,
-        payments: `${POSTGRES}/${PREFIX}_payments`,
-        inventory: `${POSTGRES}/${PREFIX}_inventory`,
-      };
+  const storeUrls = EXTERNAL ? await freshStores(POSTGRES, PREFIX, REDIS) : storeUrlsFor(POSTGRES, PREFIX);
 
   const admin = { email: 'admin@test.ordersaga.local', password: 'test-admin-password' };
   const env: Record<string, string> = {

@@ -93,12 +93,14 @@ export async function placeOrder(
   cardToken: string,
   key?: string,
   base?: string,
+  timeoutMs?: number,
 ) {
   return await call('POST', '/api/v1/orders', {
     token: customer.token,
     json: { items, payment: { method: 'card', token: cardToken } },
     ...(key ? { headers: { 'Idempotency-Key': key } } : {}),
     ...(base ? { base } : {}),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
 }
 

@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The files the `engine` project runs again on the real Temporal server: the saga's paths end to end and
- * the public API's contract. Kept short: the whole `npm test` must stay well inside CI's 90 minutes.
+ * The files the `engine` project runs again on the real Temporal server: the saga's paths end to end, the
+ * public API's contract, and the fault campaign with the engine's own faults. Kept short: the whole `npm test` must stay well inside CI's 90 minutes.
  */
 export const ENGINE_TIER = [
   'tests/integration/saga.test.ts',
@@ -10,6 +10,8 @@ export const ENGINE_TIER = [
   'tests/integration/compensation-retry.test.ts',
   'tests/integration/versioning.test.ts',
   'tests/integration/api.test.ts',
+  // The engine's own faults: each of its services killed alone, then all together, in the fault campaign.
+  'tests/integration/chaos.test.ts',
 ];
 
 export default defineConfig({

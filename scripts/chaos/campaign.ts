@@ -1,11 +1,11 @@
 /**
  * A bounded, seeded fault campaign against a running local stack: random orders through the gateway while
- * processes are SIGKILLed mid-work, the Temporal dev server and FerretDB are killed once each, the Temporal
- * server is paused (SIGSTOP) for longer than the order service's deadline and resumed, the services'
- * PostgreSQL backends are terminated and Redis client connections are killed, and, where the stack runs
- * its own, PostgreSQL is restarted and crashed and Redis is crashed, each starting again on its data. The
- * invariants are then read from every store directly (invariants.ts). Used by `npm run chaos` and, in
- * short, by `npm test`.
+ * processes are SIGKILLed mid-work, the Temporal dev server and FerretDB are killed once each (on the real
+ * Temporal server, each of its services alone and then all of them together), the Temporal server is paused
+ * (SIGSTOP) for longer than the order service's deadline and resumed, the services' PostgreSQL backends
+ * are terminated and Redis client connections are killed, and, where the stack runs its own, PostgreSQL is
+ * restarted and crashed and Redis is crashed, each starting again on its data. The invariants are then read
+ * from every store directly (invariants.ts). Used by `npm run chaos` and, in short, by `npm test`.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -47,6 +47,12 @@ export interface ChaosOptions {
    * Only where the stack runs them (`postgres.pid`, `redis.pid`); the machine's are never touched.
    */
   restartStores: boolean;
+  /**
+   * SIGKILL every process of the real Temporal server together (server or cluster mode), once, on top of
+   * each one's own SIGKILL in `kill`: the engine comes back whole from PostgreSQL, each process restarted by
+   * its supervisor. Not for the dev server, whose one process `kill` already covers.
+   */
+  restartEngine: boolean;
   say: (line: string) => void;
 }
 
@@ -78,11 +84,20 @@ export interface CampaignRun {
   unavailable: Record<string, number>;
 }
 
-/** The Temporal dev server's pid, or those of every service of the real one (the Web UI is not the engine). */
-export const temporalEnginePids = (pidsDir: string): number[] =>
+/**
+ * The Temporal engine's processes, by pid file name: `temporal` (the dev server, or the real server as one
+ * process), or `temporal-frontend`, `-history`, `-matching` and `-worker` (the cluster). The Web UI is not
+ * the engine.
+ */
+export const temporalEngineProcesses = (pidsDir: string): string[] =>
   readdirSync(pidsDir)
-    .filter((f) => /^temporal(-(frontend|history|matching|worker))?\.pid$/.test(f))
-    .map((f) => Number(readFileSync(join(pidsDir, f), 'utf8')));
+    .map((f) => /^(temporal(-(frontend|history|matching|worker))?)\.pid$/.exec(f)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+
+/** Their pids, now (a supervisor writes a restarted process's new pid into the same file). */
+export const temporalEnginePids = (pidsDir: string): number[] =>
+  temporalEngineProcesses(pidsDir).map((name) => Number(readFileSync(join(pidsDir, `${name}.pid`), 'utf8')));
 
 /** mulberry32: small and seeded, so a run repeats exactly what it chose. */
 export function random(seed: number) {
@@ -108,8 +123,8 @@ interface Answer {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A fault that needs its server up (terminating PostgreSQL backends, killing Redis clients) lands on it
- * once it is back, if another fault of the campaign has it restarting (at most 60 s).
+ * A fault that needs its process or server up (a signal, terminating PostgreSQL backends, killing Redis
+ * clients) lands on it once it is back, if another fault of the campaign has it restarting (at most 60 s).
  */
 const whileRestarting =
   (act: () => Promise<void>): (() => Promise<void>) =>
@@ -215,15 +230,20 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
   const schedule: { at: number; what: string; act: () => Promise<void> }[] = [];
   const at = () => Math.floor(rand() * opts.faultWindowMs);
   const pidOf = (name: string) => Number(readFileSync(join(target.pidsDir, `${name}.pid`), 'utf8'));
-  for (const name of opts.kill) {
-    schedule.push({
-      at: at(),
-      what: `SIGKILL ${name}`,
-      act: async () => {
-        process.kill(pidOf(name), 'SIGKILL');
-      },
-    });
-  }
+  // Signalled once running: until its supervisor restarts it, a killed process's pid file names the dead one.
+  const signal = (name: string, sig: NodeJS.Signals) =>
+    whileRestarting(async () => void process.kill(pidOf(name), sig));
+  /** The engine's pids once every one of its processes runs (another fault may have one restarting). */
+  const runningEngine = async () => {
+    let pids: number[] = [];
+    await whileRestarting(async () => {
+      pids = temporalEnginePids(target.pidsDir);
+      for (const pid of pids) process.kill(pid, 0);
+    })();
+    return pids;
+  };
+  for (const name of opts.kill)
+    schedule.push({ at: at(), what: `SIGKILL ${name}`, act: signal(name, 'SIGKILL') });
   for (let i = 0; i < 3; i++) {
     schedule.push({
       at: at(),
@@ -269,9 +289,9 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
       at: at(),
       what: `pause the Temporal server for ${opts.brownoutMs / 1000} s (SIGSTOP, then SIGCONT)`,
       act: async () => {
-        const pids = temporalEnginePids(target.pidsDir);
-        for (const pid of pids) process.kill(pid, 'SIGSTOP');
+        const pids = await runningEngine();
         try {
+          for (const pid of pids) process.kill(pid, 'SIGSTOP');
           await sleep(opts.brownoutMs);
         } finally {
           for (const pid of pids) process.kill(pid, 'SIGCONT');
@@ -279,9 +299,18 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
       },
     });
   }
+  if (opts.restartEngine) {
+    schedule.push({
+      at: at(),
+      what: `SIGKILL every Temporal server process together (${temporalEngineProcesses(target.pidsDir).join(', ')})`,
+      act: async () => {
+        for (const pid of await runningEngine()) process.kill(pid, 'SIGKILL');
+      },
+    });
+  }
   if (opts.restartStores) {
-    const signalled = (name: string, signal: NodeJS.Signals, what: string) =>
-      schedule.push({ at: at(), what, act: async () => void process.kill(pidOf(name), signal) });
+    const signalled = (name: string, sig: NodeJS.Signals, what: string) =>
+      schedule.push({ at: at(), what, act: signal(name, sig) });
     signalled('postgres', 'SIGINT', 'restart PostgreSQL (fast shutdown; it starts again on its data)');
     signalled('postgres', 'SIGQUIT', 'crash PostgreSQL (immediate shutdown; it recovers from its WAL)');
     signalled('redis', 'SIGKILL', 'crash Redis (SIGKILL; it starts again from its append-only file)');

@@ -5,7 +5,8 @@
  * any is violated. The seed is printed first, so a failure reproduces with --seed. CHAOS_POSTGRES_URL and
  * CHAOS_REDIS_URL use running servers instead (databases ordersaga_chaos_*, emptied first); those are never
  * restarted. `--temporal server|cluster` runs the stack on the real Temporal server (databases
- * ordersaga_chaos_temporal*); with `cluster`, each of its four services is killed on its own.
+ * ordersaga_chaos_temporal*); with `cluster`, each of its four services is killed on its own, and in both
+ * modes every server process is then killed together once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,7 @@ try {
     ],
     brownoutMs: parseDuration(values.brownout),
     restartStores: !EXTERNAL,
+    restartEngine: engine !== 'dev',
     say: (m) => console.log(`chaos: ${m}`),
   });
   const invariants = await checkInvariants(target, run);

@@ -1,7 +1,7 @@
 /**
  * A short fault campaign inside `npm test` (the long one is `npm run chaos`): seeded orders through the
- * gateway while every worker and API process, the gateway, the Temporal dev server and FerretDB are
- * SIGKILLed once each, the Temporal server is paused longer than the order service's deadline, PostgreSQL
+ * gateway while every worker and API process, the gateway, the Temporal dev server (in the engine project,
+ * each service of the real server's cluster, then all of them together) and FerretDB are SIGKILLed once each, the Temporal server is paused longer than the order service's deadline, PostgreSQL
  * backends are terminated and Redis connections killed, and the stack's own PostgreSQL and Redis are
  * restarted and crashed; then every invariant is read from the stores. The seed is printed; ORDERSAGA_CHAOS_SEED=<n> repeats a run.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventStream, SERVICES } from '../../contracts/index.js';
 import { newEvent, sagaFactId } from '../../lib/events/envelope.js';
-import { runCampaign, type ChaosTarget } from '../../scripts/chaos/campaign.js';
+import { runCampaign, temporalEngineProcesses, type ChaosTarget } from '../../scripts/chaos/campaign.js';
 import { checkInvariants, report } from '../../scripts/chaos/invariants.js';
 import { Redis } from 'ioredis';
 import { stack } from '../support/client.js';
@@ -23,6 +23,13 @@ describe('chaos', () => {
     const s = stack();
     // The stack runs its own PostgreSQL and Redis unless the tests were pointed at running ones.
     const ownStores = existsSync(join(s.pidsDir, 'postgres.pid'));
+    const engine = temporalEngineProcesses(s.pidsDir);
+    const realServer = s.temporalEngine !== 'dev';
+    expect(engine).toEqual(
+      s.temporalEngine === 'cluster'
+        ? ['temporal-frontend', 'temporal-history', 'temporal-matching', 'temporal-worker']
+        : ['temporal'],
+    );
     const target: ChaosTarget = {
       gateway: s.gateway,
       admin: s.admin,
@@ -43,22 +50,28 @@ describe('chaos', () => {
       concurrency: 6,
       faultWindowMs: 25_000,
       settleBoundMs: 150_000,
+      // The dev server's one process, or each service of the real server's cluster on its own.
       kill: [
         ...SERVICES.flatMap((name) => [`${name}-worker`, `${name}-api`]),
         'gateway',
-        'temporal',
+        ...engine,
         'ferretdb',
       ],
       // Longer than the order service's 5 s deadline for Temporal's answer.
       brownoutMs: 8_000,
       restartStores: ownStores,
+      restartEngine: realServer,
       say: () => {},
     });
     const invariants = await checkInvariants(target, run);
     console.log(report(run, invariants, seed));
-    // Every scheduled fault happened: 11 SIGKILLs, 3 rounds of killed connections, the brownout and the
-    // stack's own PostgreSQL restarted and crashed and its Redis crashed.
-    expect(run.faults.filter((f) => !f.what.includes('(failed')).length).toBe(ownStores ? 23 : 20);
+    // Every scheduled fault happened: a SIGKILL for each process (13 on the dev server, 16 on the cluster),
+    // 3 rounds of killed connections (6), the brownout, on the real server every engine process killed
+    // together, and the stack's own PostgreSQL restarted and crashed and its Redis crashed.
+    expect(run.faults.filter((f) => !f.what.includes('(failed')).length).toBe(
+      12 + engine.length + 6 + 1 + (realServer ? 1 : 0) + (ownStores ? 3 : 0),
+    );
+    if (realServer) expect(run.faults.map((f) => f.what)).toContainEqual(expect.stringMatching(/together/));
     expect(run.placed.length).toBeGreaterThan(0);
     expect(invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.violations.join('; ')}`)).toEqual([]);
 

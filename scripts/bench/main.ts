@@ -58,6 +58,7 @@ try {
   const result = await runBench(
     {
       gateway: target.gateway,
+      pidsDir: target.pidsDir,
       serviceUrls: target.serviceUrls,
       temporalAddress: target.temporalAddress,
       admin: target.admin,

@@ -103,7 +103,35 @@ export function table(r: BenchResult): string {
         ', ',
       )}); history ${r.cost.historyLength} events${r.cost.sameInAll ? '' : ' (not the same in every sampled order)'}`,
   );
+  lines.push(...cpuTable(r));
   return lines.join('\n');
+}
+
+/** CPU per completed workflow by process, saga beside ceiling at each concurrency (cells that read it). */
+function cpuTable(r: BenchResult): string[] {
+  const cells = r.cells.filter((c) => c.cpu);
+  if (cells.length === 0) return [];
+  const names = [
+    ...new Set(cells.flatMap((c) => [...Object.keys(c.cpu!.saga), ...Object.keys(c.cpu!.ceiling)])),
+  ].sort();
+  const w = [18, ...cells.map(() => 15)];
+  const both = (a: number | undefined, b: number | undefined) => `${a ?? '-'} / ${b ?? '-'}`;
+  return [
+    '',
+    `CPU per completed workflow (ms, from /proc), saga / ceiling, Temporal ${r.options.temporal ?? 'dev'}:`,
+    pad(['process', ...cells.map((c) => `c=${c.concurrency}`)], w),
+    ...names.map((n) => pad([n, ...cells.map((c) => both(c.cpu!.saga[n], c.cpu!.ceiling[n]))], w)),
+    pad(['Temporal engine', ...cells.map((c) => both(c.cpu!.temporalSagaMs, c.cpu!.temporalCeilingMs))], w),
+    pad(['the whole stack', ...cells.map((c) => both(c.cpu!.sagaTotalMs, c.cpu!.ceilingTotalMs))], w),
+    pad(
+      [
+        'load generator',
+        ...cells.map((c) => both(c.cpu!.loadGeneratorMs.saga, c.cpu!.loadGeneratorMs.ceiling)),
+      ],
+      w,
+    ),
+    `Temporal engine CPU per saga ÷ per ceiling workflow: ${cells.map((c) => `${c.cpu!.temporalRatio} (c=${c.concurrency})`).join(', ')}`,
+  ];
 }
 
 export function plot(r: BenchResult): string {

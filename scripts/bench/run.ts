@@ -17,6 +17,7 @@ import {
   type Timeline,
 } from './history.js';
 import type { TemporalEngine } from '../temporal-server.js';
+import { cpuPer, cpuSnapshot, isTemporalEngine, sum, type CpuSnapshot } from './cpu.js';
 import {
   ceilingRun,
   closedLoop,
@@ -29,6 +30,8 @@ import {
 
 export interface BenchTarget {
   gateway: string;
+  /** The stack's pid files: with them, each cell's CPU is read per process (cpu.ts). */
+  pidsDir?: string;
   serviceUrls: { orders: string; products: string };
   temporalAddress: string;
   admin: { email: string; password: string };
@@ -63,6 +66,24 @@ export interface Cell {
   p50Ratio: number;
   /** Median time per step of this cell's sampled orders, and of its ceiling runs. */
   breakdown: { saga: Timeline; ceiling: Timeline; samples: number };
+  /** CPU per completed workflow, by process; only with the target's pid files. */
+  cpu?: CellCpu;
+}
+
+export interface CellCpu {
+  /** ms of CPU per completed order, by process (pid file name), the stack's own stores included. */
+  saga: CpuSnapshot;
+  /** ms of CPU per completed ceiling workflow, by process. */
+  ceiling: CpuSnapshot;
+  /** Every process of the stack together (the load generator apart). */
+  sagaTotalMs: number;
+  ceilingTotalMs: number;
+  /** The Temporal engine's processes together, per saga and per ceiling workflow, and the first ÷ the second. */
+  temporalSagaMs: number;
+  temporalCeilingMs: number;
+  temporalRatio: number;
+  /** This process, which sends the load and waits for results, per saga and per ceiling workflow. */
+  loadGeneratorMs: { saga: number; ceiling: number };
 }
 
 export interface ReadPair {
@@ -171,13 +192,20 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
       return ids.filter((_, i) => i % step === 0).slice(0, opts.samples);
     };
 
+    const cpuNow = () => ({
+      procs: target.pidsDir ? cpuSnapshot(target.pidsDir) : {},
+      load: process.cpuUsage(),
+    });
     const cells: Cell[] = [];
     const sagaHistories: JsonHistory[] = [];
     for (const concurrency of opts.concurrencies) {
+      const cpu0 = cpuNow();
       say(`concurrency ${concurrency}: the ceiling for ${opts.cellMs / 1000} s`);
       const c = await closedLoop(concurrency, opts.cellMs, ceiling);
+      const cpu1 = cpuNow();
       say(`concurrency ${concurrency}: the saga for ${opts.cellMs / 1000} s`);
       const s = await closedLoop(concurrency, opts.cellMs, saga);
+      const cpu2 = cpuNow();
       const sagaSample = await Promise.all(sampleOf(s.workflowIds).map(history));
       const ceilingSample = await Promise.all(sampleOf(c.workflowIds).map(history));
       sagaHistories.push(...sagaSample);
@@ -194,6 +222,7 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
           ceiling: medianTimeline(ceilingSample.map(timeline)),
           samples: sagaSample.length,
         },
+        ...(target.pidsDir ? { cpu: cellCpu(cpu0, cpu1, cpu2, c.completed, s.completed) } : {}),
       });
     }
 
@@ -239,6 +268,7 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
         readConnections: opts.readConnections,
         samples: opts.samples,
         ...(opts.runtime ? { runtime: opts.runtime } : {}),
+        ...(opts.temporal ? { temporal: opts.temporal } : {}),
       },
       cells,
       reads: { order, product: productRead },
@@ -260,6 +290,30 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
   } finally {
     await connection.close();
   }
+}
+
+type CpuNow = { procs: CpuSnapshot; load: NodeJS.CpuUsage };
+
+/** Each process's CPU over the ceiling's loop (a → b) and the saga's (b → c), per completed workflow. */
+export function cellCpu(a: CpuNow, b: CpuNow, c: CpuNow, ceilings: number, sagas: number): CellCpu {
+  const saga = cpuPer(b.procs, c.procs, sagas);
+  const ceiling = cpuPer(a.procs, b.procs, ceilings);
+  const loadMs = (from: CpuNow, to: CpuNow, n: number) =>
+    n > 0
+      ? Math.round(((to.load.user + to.load.system - from.load.user - from.load.system) / 1000 / n) * 10) / 10
+      : 0;
+  const temporalSagaMs = sum(saga, isTemporalEngine);
+  const temporalCeilingMs = sum(ceiling, isTemporalEngine);
+  return {
+    saga,
+    ceiling,
+    sagaTotalMs: sum(saga),
+    ceilingTotalMs: sum(ceiling),
+    temporalSagaMs,
+    temporalCeilingMs,
+    temporalRatio: ratio(temporalSagaMs, temporalCeilingMs),
+    loadGeneratorMs: { saga: loadMs(b, c, sagas), ceiling: loadMs(a, b, ceilings) },
+  };
 }
 
 function workflowIdOf(h: JsonHistory): string {

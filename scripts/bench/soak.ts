@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLoad, type LoadSummary } from '../load.js';
+import { clockTicksPerSecond, procStat } from './cpu.js';
 
 export interface SoakTarget {
   gateway: string;
@@ -51,8 +52,6 @@ export interface SoakResult {
   processes: ProcessTrend[];
 }
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
 interface Sample {
   t: number;
   pid: number;
@@ -62,17 +61,15 @@ interface Sample {
 
 /** A process's RSS (kB) and CPU time (ticks of user + system), or null when it is gone. */
 export function readProc(pid: number): { rssKb: number; ticks: number } | null {
+  const stat = procStat(pid);
+  let status: string;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
-    // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(rssKb) && Number.isFinite(ticks) ? { rssKb, ticks } : null;
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return null;
   }
+  const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+  return stat && Number.isFinite(rssKb) && Number.isFinite(stat.ticks) ? { rssKb, ticks: stat.ticks } : null;
 }
 
 function slope(points: { x: number; y: number }[]): number {
@@ -94,7 +91,7 @@ export function trend(name: string, samples: Sample[]): ProcessTrend {
   for (let i = 1; i < samples.length; i++) {
     const [a, b] = [samples[i - 1]!, samples[i]!];
     if (a.pid === b.pid && b.t > a.t)
-      cpu.push(((b.ticks - a.ticks) / CLOCK_TICKS / ((b.t - a.t) / 1000)) * 100);
+      cpu.push(((b.ticks - a.ticks) / clockTicksPerSecond() / ((b.t - a.t) / 1000)) * 100);
   }
   const fifth = Math.max(1, Math.floor(samples.length / 5));
   const head = mean(rss.slice(0, fifth));

@@ -1,16 +1,20 @@
 /**
  * The stack `npm run bench` and `npm run soak` measure: their own, as `npm run chaos` starts one (free
- * ports, databases `ordersaga_bench_*`, Redis database 8, a temporary data folder), plus the `bench` worker
- * role that hosts the ceiling workflow. Never the stack of a running `npm start`.
+ * ports, databases `ordersaga_bench_*`, Redis database 8, a temporary data folder holding its own PostgreSQL
+ * and Redis, so that their CPU is the stack's alone), plus the `bench` worker role that hosts the ceiling
+ * workflow. Never the stack of a running `npm start`. BENCH_POSTGRES_URL or BENCH_REDIS_URL: running servers
+ * instead (their databases emptied first).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, freePortRange, startProcess, Supervised, waitFor } from '../processes.js';
-import { freshStores, mainEntry, ROOT, startStack, type Stack } from '../stack.js';
+import { freshStores, mainEntry, ROOT, startStack, storeUrlsFor, type Stack } from '../stack.js';
 import type { TemporalEngine } from '../temporal-server.js';
 
+/** Running servers to use instead of the stack's own PostgreSQL and Redis (whose CPU the bench reads). */
+const EXTERNAL = process.env.BENCH_POSTGRES_URL !== undefined || process.env.BENCH_REDIS_URL !== undefined;
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
 const PREFIX = process.env.BENCH_DATABASE_PREFIX ?? 'ordersaga_bench';
@@ -49,10 +53,10 @@ export async function startBenchStack(opts: {
     process.env.ORDERSAGA_COMPILED = '1';
   } else delete process.env.ORDERSAGA_COMPILED;
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-bench-'));
-  const databaseUrls = await freshStores(POSTGRES, PREFIX, REDIS);
+  const databaseUrls = EXTERNAL ? await freshStores(POSTGRES, PREFIX, REDIS) : storeUrlsFor(POSTGRES, PREFIX);
 
-  const [temporal, ui, mongo, gateway, ...servicePorts] = await Promise.all(
-    Array.from({ length: 9 }, () => freePort()),
+  const [temporal, ui, mongo, gateway, postgresPort, redisPort, ...servicePorts] = await Promise.all(
+    Array.from({ length: 11 }, () => freePort()),
   );
   // The workers' metrics (+1…+5) and the bench worker's (+6).
   const metricsBase = await freePortRange(6);
@@ -91,6 +95,7 @@ export async function startBenchStack(opts: {
       server: { databasePrefix: PREFIX, webUi: false },
     },
     mongo: { port: mongo! },
+    ...(EXTERNAL ? {} : { ownStores: { postgresPort: postgresPort!, redisPort: redisPort! } }),
     output: 'file',
     say: opts.say,
   });

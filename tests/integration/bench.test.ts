@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../../scripts/processes.js';
-import { saveResult } from '../../scripts/bench/report.js';
+import { isTemporalEngine, sum } from '../../scripts/bench/cpu.js';
+import { saveResult, table } from '../../scripts/bench/report.js';
 import { runBench, type BenchResult, type ReadPair } from '../../scripts/bench/run.js';
 import type { Percentiles, ReadResult } from '../../scripts/bench/workloads.js';
 import { stack } from '../support/client.js';
@@ -43,6 +44,7 @@ it('runs a tiny bench and writes a result whose numbers agree with each other', 
   const result = await runBench(
     {
       gateway: s.gateway,
+      pidsDir: s.pidsDir,
       serviceUrls: { orders: s.serviceUrls.orders!, products: s.serviceUrls.products! },
       temporalAddress: s.temporalAddress,
       admin: s.admin,
@@ -89,6 +91,17 @@ it('runs a tiny bench and writes a result whose numbers agree with each other', 
     ]);
     expect(c.breakdown.samples).toBeGreaterThan(0);
     expect(c.breakdown.samples).toBeLessThanOrEqual(2);
+    // CPU per workflow by process, read from /proc: the saga's work is in the order worker and the Temporal
+    // engine; the totals are the processes added up.
+    const cpu = c.cpu!;
+    expect(Object.keys(cpu.saga)).toEqual(expect.arrayContaining(['gateway', 'orders-worker', 'orders-api']));
+    expect(cpu.saga['orders-worker']).toBeGreaterThan(0);
+    expect(cpu.temporalSagaMs).toBeGreaterThan(0);
+    expect(cpu.temporalSagaMs).toBe(sum(cpu.saga, isTemporalEngine));
+    expect(cpu.temporalCeilingMs).toBe(sum(cpu.ceiling, isTemporalEngine));
+    expect(cpu.sagaTotalMs).toBe(sum(cpu.saga));
+    expect(cpu.ceilingTotalMs).toBe(sum(cpu.ceiling));
+    expect(cpu.temporalRatio).toBe(ratio(cpu.temporalSagaMs, cpu.temporalCeilingMs));
   }
 
   const checkRead = (r: ReadResult) => {
@@ -136,4 +149,11 @@ it('runs a tiny bench and writes a result whose numbers agree with each other', 
   const svg = readFileSync(files.svg, 'utf8');
   expect(svg).toMatch(/^<svg /);
   expect(svg.match(/<polyline /g)).toHaveLength(4); // throughput and latency, saga and ceiling
+
+  // The printed table carries the CPU figures of the result, as they are.
+  const printed = table(saved);
+  expect(printed).toContain('CPU per completed workflow');
+  expect(printed).toContain(
+    `Temporal engine CPU per saga ÷ per ceiling workflow: ${saved.cells.map((c) => `${c.cpu!.temporalRatio} (c=${c.concurrency})`).join(', ')}`,
+  );
 }, 180_000);

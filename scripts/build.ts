@@ -16,10 +16,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOW_TRACING_MODULE } from '../workers/tracing.js';
+import { inputsHash, STAMP } from './compiled.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist');
 const started = Date.now();
+// Read before building: a source saved during the build leaves the stamp stale, so the next start builds.
+const inputs = inputsHash(root);
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = spawnSync(
@@ -58,4 +61,6 @@ writeFileSync(join(dist, 'workflow-bundle.js'), plain.code);
 writeFileSync(join(dist, 'workflow-bundle.traced.js'), traced.code);
 // dist/ is ESM like the sources (package.json "type": "module" does not reach into a copied image otherwise).
 writeFileSync(join(dist, 'package.json'), '{ "type": "module" }\n');
+// What it was built from (scripts/compiled.ts): `npm start` builds again only when this differs.
+writeFileSync(join(dist, STAMP), inputs);
 console.log(`built ${dist} and its workflow bundles in ${((Date.now() - started) / 1000).toFixed(1)} s`);

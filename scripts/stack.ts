@@ -55,10 +55,15 @@ const readJson = <T>(file: string) =>
 
 /**
  * How a stack process runs main.ts: ORDERSAGA_COMPILED=1 runs what the image runs, dist/ from `npm run
- * build` (compiled JS, prebuilt workflow bundle); otherwise the sources through tsx.
+ * build` (compiled JS, prebuilt workflow bundle; `npm start`'s default); otherwise the sources through tsx,
+ * and with ORDERSAGA_WATCH=1 (`npm start -- --dev`) each process restarts when a file it loaded changes.
  */
 export const mainEntry = (): string[] =>
-  process.env.ORDERSAGA_COMPILED === '1' ? ['dist/main.js'] : ['--import', 'tsx', 'main.ts'];
+  process.env.ORDERSAGA_COMPILED === '1'
+    ? ['dist/main.js']
+    : process.env.ORDERSAGA_WATCH === '1'
+      ? ['--watch', '--import', 'tsx', 'main.ts']
+      : ['--import', 'tsx', 'main.ts'];
 
 export interface StackOptions {
   dataDir: string;

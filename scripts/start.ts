@@ -1,5 +1,8 @@
 /**
  * `npm start`: the whole stack on this machine, data kept in .data/, stopped cleanly by Ctrl-C or SIGTERM.
+ * It runs the compiled build, dist/, as the image does, building it first when the sources changed
+ * (scripts/compiled.ts); `npm start -- --dev` runs the sources through tsx, each process restarting when a
+ * file it loaded changes.
  * `npm start -- --tracing` also runs Jaeger as the trace store (built the first time: about 6 minutes) and
  * has every process export its spans to it.
  * `npm start -- --temporal server` runs the real Temporal server (built the first time: 5 to 13 minutes) on
@@ -10,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_JAEGER_PORTS } from './jaeger.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
+import { ensureBuild } from './compiled.js';
 import { ROOT, startStack, type Stack, type Stoppable } from './stack.js';
 import { parseTemporalEngine, standardServerPorts } from './temporal-server.js';
 import { MissingComponentError, TEMPORAL_SERVER_VERSION } from './tools.js';
@@ -18,8 +22,21 @@ const say = (msg: string) => console.log(`ordersaga           | ${msg}`);
 
 async function main() {
   const { values: flags } = parseArgs({
-    options: { tracing: { type: 'boolean', default: false }, temporal: { type: 'string' } },
+    options: {
+      tracing: { type: 'boolean', default: false },
+      temporal: { type: 'string' },
+      dev: { type: 'boolean', default: false },
+    },
   });
+  // Compiled, as the image runs, unless --dev: the sources through tsx, reloaded when they change.
+  if (flags.dev) {
+    delete process.env.ORDERSAGA_COMPILED;
+    process.env.ORDERSAGA_WATCH = '1';
+  } else {
+    const build = ensureBuild(ROOT, say);
+    say(build === 'current' ? 'running dist/ (built from the sources as they are)' : 'built dist/');
+    process.env.ORDERSAGA_COMPILED = '1';
+  }
   const engine = flags.temporal
     ? parseTemporalEngine(flags.temporal, '--temporal')
     : parseTemporalEngine(process.env.ORDERSAGA_TEMPORAL, 'ORDERSAGA_TEMPORAL');
@@ -104,7 +121,7 @@ async function main() {
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const { urls } = stack;
   console.log(`
-  OrderSaga is up (${seconds} s).
+  OrderSaga is up (${seconds} s), ${flags.dev ? 'from the sources, reloading on change (--dev)' : 'compiled (dist/; npm start -- --dev reloads the sources)'}.
 
     Gateway          ${urls.gateway}
     API docs         ${urls.docs}   (OpenAPI: ${urls.gateway}/openapi.json)

@@ -114,7 +114,7 @@ function cpuTable(r: BenchResult): string[] {
   const names = [
     ...new Set(cells.flatMap((c) => [...Object.keys(c.cpu!.saga), ...Object.keys(c.cpu!.ceiling)])),
   ].sort();
-  const w = [18, ...cells.map(() => 15)];
+  const w = [21, ...cells.map(() => 15)];
   const both = (a: number | undefined, b: number | undefined) => `${a ?? '-'} / ${b ?? '-'}`;
   return [
     '',

@@ -11,7 +11,7 @@ import { parseEvent } from '../../../lib/events/envelope.js';
 import { createLogger } from '../../../lib/logger.js';
 import { consumerPact, PARTIES } from '../../support/pact.js';
 
-const { eachKeyMatches, integer, regex, string } = MatchersV3;
+const { integer, regex, string } = MatchersV3;
 
 const pact = consumerPact(PARTIES.notificationService, PARTIES.userService);
 
@@ -28,21 +28,18 @@ describe('notification service ← user service: user.deleted', () => {
       .addAsynchronousInteraction()
       .given('a user has been deleted')
       .expectsToReceive('a user.deleted event', (message) => {
-        // The envelope is read strictly (no field beyond these seven), so the pact says so too.
-        message.withJSONContent(
-          eachKeyMatches(
-            {
-              id: string('5b0c7a8e-2f51-4d0b-8c6e-1d2e3f405162'),
-              type: 'user.deleted',
-              version: integer(1),
-              timestamp: isoTimestamp,
-              source: 'users',
-              correlationId: string('req-1'),
-              data: { userId: string(userId) },
-            },
-            regex(/^(id|type|version|timestamp|source|correlationId|data)$/, 'id'),
-          ),
-        );
+        // Pact checks that every field here is present, of this type; it lets a provider add fields. The
+        // consumer's parse refuses an envelope with an eighth field, but a pact that said so (an eachKey
+        // matcher on the envelope) would stop checking that these seven are there at all: it does not.
+        message.withJSONContent({
+          id: string('5b0c7a8e-2f51-4d0b-8c6e-1d2e3f405162'),
+          type: 'user.deleted',
+          version: integer(1),
+          timestamp: isoTimestamp,
+          source: 'users',
+          correlationId: string('req-1'),
+          data: { userId: string(userId) },
+        });
       })
       .executeTest(async (message) => {
         const erased: string[] = [];

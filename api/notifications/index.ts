@@ -7,6 +7,7 @@ import { remoteVerifier } from '../../lib/http/auth.js';
 import { redis } from '../../lib/resources.js';
 import type { Role } from '../../lib/runner.js';
 import { createNotificationsApp } from './notifications.app.js';
+import { handleUserEvents } from './user-events.js';
 
 /** The notification service's consumer group on the user service's events. */
 export const NOTIFICATIONS_GROUP = 'notifications';
@@ -14,8 +15,8 @@ export const NOTIFICATIONS_GROUP = 'notifications';
 export const notificationsService: Role = async ({ config, logger, registry }) => {
   const r = redis(config.REDIS_URL);
   const notifications = createNotifications(r.client);
-  // A deleted user's notifications (their email address among them) are erased here: the user service
-  // publishes user.deleted, and this group consumes it. The consumer blocks on a connection of its own.
+  // The user service publishes user.deleted, and this group consumes it (./user-events.ts). The consumer
+  // blocks on a connection of its own.
   const stream = eventStream('users');
   const bus = redis(config.REDIS_URL);
   const consumer = startConsumer({
@@ -28,14 +29,7 @@ export const notificationsService: Role = async ({ config, logger, registry }) =
     maxDeliveries: config.EVENTS_MAX_DELIVERIES,
     retryBaseMs: config.EVENTS_RETRY_BASE,
     retryMaxMs: config.EVENTS_RETRY_MAX,
-    handle: async (event) => {
-      if (event.type !== 'user.deleted') return;
-      const erased = await notifications.eraseUser(event.data.userId);
-      logger.info(
-        { userId: event.data.userId, erased, eventId: event.id },
-        "erased a deleted user's notifications",
-      );
-    },
+    handle: handleUserEvents({ notifications, logger }),
   });
   registerConsumerLag(registry, r.client, [{ stream, group: NOTIFICATIONS_GROUP }]);
   return {

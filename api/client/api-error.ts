@@ -22,7 +22,9 @@ export class ApiError extends Error {
     /** The URL that answered. */
     readonly url: string,
   ) {
-    super(`${status} ${code}: ${message}${requestId ? ` (request ${requestId})` : ''}`);
+    super(
+      `${status} ${code}${url ? ` from ${url}` : ''}: ${message}${requestId ? ` (request ${requestId})` : ''}`,
+    );
   }
 
   /** The error an answer carries: its envelope when it has one, else its status and body text. */

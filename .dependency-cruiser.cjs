@@ -4,6 +4,7 @@
  *   contracts  ←  lib  ←  db  ←  activities  ←  workers
  *                           ↖  api ↙                ↑
  *   workflows import contracts (and activities as types only); only workers and tests import workflows.
+ *   api/client (the typed client REST callers use) stands alone: its generated types and openapi-fetch.
  *   scripts/, main.ts and tests/ sit on top. No import cycles anywhere.
  */
 const layer = (name, allowedBelow, comment) => ({
@@ -35,6 +36,16 @@ module.exports = {
       'activities use their service’s data; never api or workflows',
     ),
     layer('api', ['contracts', 'lib', 'db'], 'api imports no activity, workflow or worker code'),
+    {
+      name: 'api-client-stands-alone',
+      comment:
+        'api/client is for REST callers: it imports its generated types and openapi-fetch, no server code',
+      severity: 'error',
+      from: { path: '^api/client/' },
+      to: {
+        path: '^(contracts|lib|db|activities|workflows|workers|scripts|tests)/|^main\\.ts$|^api/(?!client/)',
+      },
+    },
     layer(
       'workers',
       ['contracts', 'lib', 'db', 'activities'],

@@ -6,22 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { createApiClient, idempotencyKey, unwrap } from '../api/client/index.js';
 
 export interface DemoTarget {
   gateway: string;
   admin: { email: string; password: string };
   temporalUi: string;
   namespace: string;
-}
-
-interface Envelope {
-  data: {
-    id: string;
-    accessToken: string;
-    status: string;
-    failureReason?: string | null;
-    steps: { name: string; status: string }[];
-  };
 }
 
 export interface DemoResult {
@@ -37,32 +28,28 @@ export interface DemoResult {
 type Placed = { orderId: string; token: string };
 
 export async function runDemo(target: DemoTarget, say: (line: string) => void): Promise<DemoResult[]> {
-  async function call(method: string, path: string, body?: unknown, token?: string) {
-    const res = await fetch(new URL(path, target.gateway), {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : null) as Envelope;
-  }
+  // Every call goes through the typed client; a refused one throws its ApiError (status, code, request id).
+  const api = createApiClient({ baseUrl: target.gateway });
   const login = async (email: string, password: string) =>
-    (await call('POST', '/api/v1/auth/token', { email, password })).data.accessToken;
-  const admin = await login(target.admin.email, target.admin.password);
+    (await unwrap(api.POST('/api/v1/auth/token', { body: { email, password } }))).data.accessToken;
+  const admin = api.withToken(await login(target.admin.email, target.admin.password));
   const email = `demo-${randomUUID().slice(0, 8)}@example.com`;
-  await call('POST', '/api/v1/users', { email, name: 'Demo Customer', password: 'demo-password' });
-  const customer = await login(email, 'demo-password');
+  await unwrap(
+    api.POST('/api/v1/users', { body: { email, name: 'Demo Customer', password: 'demo-password' } }),
+  );
+  const customerToken = await login(email, 'demo-password');
+  const customer = api.withToken(customerToken);
   const product = async (priceCents: number, stock: number) =>
     (
-      await call(
-        'POST',
-        '/api/v1/products',
-        { sku: `DEMO-${randomUUID().slice(0, 8)}`, name: `Demo product ${priceCents}`, priceCents, stock },
-        admin,
+      await unwrap(
+        admin.POST('/api/v1/products', {
+          body: {
+            sku: `DEMO-${randomUUID().slice(0, 8)}`,
+            name: `Demo product ${priceCents}`,
+            priceCents,
+            stock,
+          },
+        }),
       )
     ).data.id;
   const cheap = await product(2_500, 100);
@@ -70,17 +57,18 @@ export async function runDemo(target: DemoTarget, say: (line: string) => void): 
   const dear = await product(60_000, 10);
   const place = async (productId: string, quantity: number, card: string): Promise<Placed> => ({
     orderId: (
-      await call(
-        'POST',
-        '/api/v1/orders',
-        { items: [{ productId, quantity }], payment: { method: 'card', token: card } },
-        customer,
+      await unwrap(
+        customer.POST('/api/v1/orders', {
+          // A key of its own per order: sent again, the same request is the same order.
+          params: { header: idempotencyKey() },
+          body: { items: [{ productId, quantity }], payment: { method: 'card', token: card } },
+        }),
       )
     ).data.id,
-    token: customer,
+    token: customerToken,
   });
   const read = async (orderId: string) =>
-    (await call('GET', `/api/v1/orders/${orderId}`, undefined, customer)).data;
+    (await unwrap(customer.GET('/api/v1/orders/{id}', { params: { path: { id: orderId } } }))).data;
   const until = async (orderId: string, done: (status: string) => boolean) => {
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -90,6 +78,13 @@ export async function runDemo(target: DemoTarget, say: (line: string) => void): 
       await new Promise((r) => setTimeout(r, 300));
     }
   };
+  const decide = async (decision: 'cancel' | 'approve' | 'reject', orderId: string, reason: string) =>
+    await unwrap(
+      (decision === 'cancel' ? customer : admin).POST(`/api/v1/orders/{id}/${decision}`, {
+        params: { path: { id: orderId } },
+        body: { reason },
+      }),
+    );
   const terminal = (s: string) => s === 'COMPLETED' || s === 'CANCELLED';
 
   const paths: [string, () => Promise<Placed>][] = [
@@ -103,12 +98,7 @@ export async function runDemo(target: DemoTarget, say: (line: string) => void): 
       async () => {
         const placed = await place(dear, 2, 'tok_visa'); // waits for approval: time to cancel
         await until(placed.orderId, (s) => s === 'AWAITING_APPROVAL');
-        await call(
-          'POST',
-          `/api/v1/orders/${placed.orderId}/cancel`,
-          { reason: 'changed my mind' },
-          customer,
-        );
+        await decide('cancel', placed.orderId, 'changed my mind');
         return placed;
       },
     ],
@@ -117,7 +107,7 @@ export async function runDemo(target: DemoTarget, say: (line: string) => void): 
       async () => {
         const placed = await place(dear, 2, 'tok_visa');
         await until(placed.orderId, (s) => s === 'AWAITING_APPROVAL');
-        await call('POST', `/api/v1/orders/${placed.orderId}/approve`, { reason: 'known customer' }, admin);
+        await decide('approve', placed.orderId, 'known customer');
         return placed;
       },
     ],
@@ -126,7 +116,7 @@ export async function runDemo(target: DemoTarget, say: (line: string) => void): 
       async () => {
         const placed = await place(dear, 2, 'tok_visa');
         await until(placed.orderId, (s) => s === 'AWAITING_APPROVAL');
-        await call('POST', `/api/v1/orders/${placed.orderId}/reject`, { reason: 'looks fraudulent' }, admin);
+        await decide('reject', placed.orderId, 'looks fraudulent');
         return placed;
       },
     ],

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ApiError, createApiClient, idempotencyKey, unwrap } from '../api/client/index.js';
 
 export interface LoadOptions {
   gateway: string;
@@ -36,12 +37,6 @@ export interface LoadSummary {
   ordersPerSecond: number;
 }
 
-/** The slice of the API's answers this client reads. */
-interface Body {
-  data: { id: string; accessToken: string; status: string; failureReason: string | null };
-  error?: { code: string };
-}
-
 const percentile = (values: number[], p: number) => {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -50,32 +45,26 @@ const percentile = (values: number[], p: number) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
-  const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(new URL(path, opts.gateway), {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as Body | null };
-  };
+  // Every call goes through the typed client; a refused one throws its ApiError.
+  const api = createApiClient({ baseUrl: opts.gateway });
   const login = async (email: string, password: string) =>
-    (await call('POST', '/api/v1/auth/token', { email, password })).body!.data.accessToken;
-  const admin = await login(opts.admin.email, opts.admin.password);
+    (await unwrap(api.POST('/api/v1/auth/token', { body: { email, password } }))).data.accessToken;
+  const admin = api.withToken(await login(opts.admin.email, opts.admin.password));
   const email = `load-${randomUUID().slice(0, 8)}@example.com`;
-  await call('POST', '/api/v1/users', { email, name: 'Load', password: 'load-password' });
-  const token = await login(email, 'load-password');
+  await unwrap(api.POST('/api/v1/users', { body: { email, name: 'Load', password: 'load-password' } }));
+  const customer = api.withToken(await login(email, 'load-password'));
   const product = (
-    await call(
-      'POST',
-      '/api/v1/products',
-      { sku: `LOAD-${randomUUID().slice(0, 8)}`, name: 'Load product', priceCents: 1_000, stock: 1_000_000 },
-      admin,
+    await unwrap(
+      admin.POST('/api/v1/products', {
+        body: {
+          sku: `LOAD-${randomUUID().slice(0, 8)}`,
+          name: 'Load product',
+          priceCents: 1_000,
+          stock: 1_000_000,
+        },
+      }),
     )
-  ).body!.data.id;
+  ).data.id;
   const deck = Object.entries(opts.cards).flatMap(([card, weight]) =>
     Array.from({ length: weight }, () => `tok_${card}`),
   );
@@ -93,32 +82,36 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
 
   async function one(): Promise<void> {
     const t0 = performance.now();
-    const res = await call(
-      'POST',
-      '/api/v1/orders',
-      {
-        items: [{ productId: product, quantity: 1 }],
-        payment: { method: 'card', token: deck[Math.floor(Math.random() * deck.length)] },
-      },
-      token,
-    ).catch(() => ({ status: 0, body: null as Body | null }));
-    if (res.status !== 202) {
-      const code = res.body?.error?.code ?? `HTTP_${res.status}`;
+    let id: string;
+    try {
+      const placedOrder = await unwrap(
+        customer.POST('/api/v1/orders', {
+          // As a real caller would: a key per order, so sending it again could never charge twice.
+          params: { header: idempotencyKey() },
+          body: {
+            items: [{ productId: product, quantity: 1 }],
+            payment: { method: 'card', token: deck[Math.floor(Math.random() * deck.length)]! },
+          },
+        }),
+      );
+      id = placedOrder.data.id;
+    } catch (err) {
+      // An answer that refused the order counts by its code; no answer at all as HTTP_0.
+      const code = err instanceof ApiError ? err.code : 'HTTP_0';
       errors[code] = (errors[code] ?? 0) + 1;
       return;
     }
     accept.push(performance.now() - t0);
     placed++;
-    const id = res.body!.data.id;
     const deadline = stopAt + opts.drainMs;
     while (Date.now() < deadline) {
-      const order = await call('GET', `/api/v1/orders/${id}`, undefined, token).catch(() => null);
-      const status = order?.body?.data.status;
-      if (status === 'COMPLETED' || status === 'CANCELLED') {
+      const read = await customer.GET('/api/v1/orders/{id}', { params: { path: { id } } }).catch(() => null);
+      const order = read?.data?.data;
+      if (order?.status === 'COMPLETED' || order?.status === 'CANCELLED') {
         endToEnd.push(performance.now() - t0);
-        if (status === 'COMPLETED') completed++;
+        if (order.status === 'COMPLETED') completed++;
         else {
-          const reason = String(order!.body!.data.failureReason);
+          const reason = String(order.failureReason);
           cancelled[reason] = (cancelled[reason] ?? 0) + 1;
         }
         return;

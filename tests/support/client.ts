@@ -1,7 +1,21 @@
-/** A small HTTP client for the tests: everything goes through the gateway, as a REST caller's would. */
+/**
+ * The tests' HTTP client: everything goes through the gateway, as a REST caller's would, and through the
+ * typed client REST callers use (api/client), so that client is exercised on every run.
+ */
 import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'openapi-fetch';
 import { inject } from 'vitest';
+import {
+  createApiClient,
+  idempotencyKey,
+  unwrap,
+  type ApiClient,
+  type components,
+} from '../../api/client/index.js';
 import { contractViolation } from './contract.js';
+
+export type Order = components['schemas']['Order'];
+export type Product = components['schemas']['Product'];
 
 export interface Answer<T = any> {
   status: number;
@@ -10,6 +24,45 @@ export interface Answer<T = any> {
 }
 
 export const stack = () => inject('stack');
+
+/** JSON when the text is JSON, else the text itself; nothing for an empty body. */
+const parse = (text: string): unknown => {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return text; // not JSON: keep the text
+  }
+};
+
+/** Every answer is held to the OpenAPI document (a mismatch fails the test that received it). */
+const contractCheck: Middleware = {
+  async onResponse({ request, response }) {
+    const body = parse(await response.clone().text());
+    const violation = contractViolation(request.method, new URL(request.url), response.status, body);
+    if (violation) throw new Error(`contract: ${violation}`);
+  },
+};
+
+/** The typed client against the stack's gateway (or `base`), checking every answer against the document. */
+export const api = (opts: { token?: string; base?: string } = {}): ApiClient =>
+  createApiClient({
+    baseUrl: opts.base ?? stack().gateway,
+    ...(opts.token ? { token: opts.token } : {}),
+    middleware: [contractCheck],
+  });
+
+/** Any request at all (paths outside the document, malformed bodies included), through the typed client. */
+type AnyRequest = (
+  method: string,
+  path: string,
+  init: {
+    body?: unknown;
+    bodySerializer?: (body: unknown) => string;
+    headers?: Record<string, string>;
+    parseAs: 'text';
+    signal: AbortSignal | null;
+  },
+) => Promise<{ data?: string; error?: unknown; response: Response }>;
 
 export async function call<T = any>(
   method: string,
@@ -24,37 +77,31 @@ export async function call<T = any>(
     timeoutMs?: number;
   } = {},
 ): Promise<Answer<T>> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  } else if (opts.raw !== undefined) {
-    headers['Content-Type'] ??= 'application/json';
-    body = opts.raw;
-  }
   const url = new URL(path, opts.base ?? stack().gateway);
-  const signal = opts.timeoutMs === undefined ? null : AbortSignal.timeout(opts.timeoutMs);
-  const res = await fetch(url, { method, headers, body, signal });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: keep the text
-  }
-  // Every answer is held to the OpenAPI document (a mismatch fails the test that received it).
-  const violation = contractViolation(method, url, res.status, parsed);
-  if (violation) throw new Error(`contract: ${violation}`);
-  return { status: res.status, headers: res.headers, body: parsed as T };
+  const client = api({ base: url.origin, ...(opts.token ? { token: opts.token } : {}) });
+  const body = opts.json !== undefined ? opts.json : opts.raw;
+  const { data, error, response } = await (client.request as unknown as AnyRequest)(
+    method,
+    url.pathname + url.search,
+    {
+      ...(body === undefined ? {} : { body }),
+      // A raw body goes as it is (openapi-fetch sends JSON as application/json unless told otherwise).
+      ...(opts.raw !== undefined && opts.json === undefined ? { bodySerializer: (b) => b as string } : {}),
+      ...(opts.headers ? { headers: opts.headers } : {}),
+      parseAs: 'text',
+      signal: opts.timeoutMs === undefined ? null : AbortSignal.timeout(opts.timeoutMs),
+    },
+  );
+  const text = response.ok ? data : error;
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (typeof text === 'string' ? parse(text) : (text ?? null)) as T,
+  };
 }
 
-export async function token(email: string, password: string): Promise<string> {
-  const res = await call('POST', '/api/v1/auth/token', { json: { email, password } });
-  if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.data.accessToken as string;
-}
+export const token = async (email: string, password: string): Promise<string> =>
+  (await unwrap(api().POST('/api/v1/auth/token', { body: { email, password } }))).data.accessToken;
 
 export const adminToken = () => token(stack().admin.email, stack().admin.password);
 
@@ -66,27 +113,30 @@ export interface Customer {
 
 export async function newCustomer(): Promise<Customer> {
   const email = `customer-${randomUUID()}@example.com`;
-  const res = await call('POST', '/api/v1/users', {
-    json: { email, name: 'Test Customer', password: 'password-123' },
-  });
-  if (res.status !== 201) throw new Error(`sign-up: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.data.id, email, token: await token(email, 'password-123') };
+  const user = await unwrap(
+    api().POST('/api/v1/users', { body: { email, name: 'Test Customer', password: 'password-123' } }),
+  );
+  return { id: user.data.id, email, token: await token(email, 'password-123') };
 }
 
-export async function newProduct(admin: string, fields: { priceCents?: number; stock?: number } = {}) {
-  const res = await call('POST', '/api/v1/products', {
-    token: admin,
-    json: {
-      sku: `SKU-${randomUUID()}`,
-      name: 'Test product',
-      priceCents: fields.priceCents ?? 2500,
-      stock: fields.stock ?? 10,
-    },
-  });
-  if (res.status !== 201) throw new Error(`product: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.data as { id: string; sku: string; priceCents: number; stock: number; reserved: number };
+export async function newProduct(
+  admin: string,
+  fields: { priceCents?: number; stock?: number } = {},
+): Promise<Product> {
+  const created = await unwrap(
+    api({ token: admin }).POST('/api/v1/products', {
+      body: {
+        sku: `SKU-${randomUUID()}`,
+        name: 'Test product',
+        priceCents: fields.priceCents ?? 2500,
+        stock: fields.stock ?? 10,
+      },
+    }),
+  );
+  return created.data;
 }
 
+/** POST /api/v1/orders (with `key` as its Idempotency-Key): the answer, whatever its status. */
 export async function placeOrder(
   customer: Customer,
   items: { productId: string; quantity: number }[],
@@ -94,31 +144,34 @@ export async function placeOrder(
   key?: string,
   base?: string,
   timeoutMs?: number,
-) {
-  return await call('POST', '/api/v1/orders', {
-    token: customer.token,
-    json: { items, payment: { method: 'card', token: cardToken } },
-    ...(key ? { headers: { 'Idempotency-Key': key } } : {}),
-    ...(base ? { base } : {}),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-  });
+): Promise<Answer> {
+  const { data, error, response } = await api({ token: customer.token, ...(base ? { base } : {}) }).POST(
+    '/api/v1/orders',
+    {
+      body: { items, payment: { method: 'card', token: cardToken } },
+      ...(key ? { params: { header: idempotencyKey(key) } } : {}),
+      signal: timeoutMs === undefined ? null : AbortSignal.timeout(timeoutMs),
+    },
+  );
+  return { status: response.status, headers: response.headers, body: data ?? error ?? null };
 }
 
-const TERMINAL = ['COMPLETED', 'CANCELLED'];
+const TERMINAL: Order['status'][] = ['COMPLETED', 'CANCELLED'];
 
 /** Polls the order until `done` holds (by default: a terminal status). */
 export async function waitForOrder(
   tokenValue: string,
   orderId: string,
-  done: (order: any) => boolean = (o) => TERMINAL.includes(o.status),
+  done: (order: Order) => boolean = (o) => TERMINAL.includes(o.status),
   timeoutMs = 45_000,
-): Promise<any> {
+): Promise<Order> {
+  const client = api({ token: tokenValue });
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    const res = await call('GET', `/api/v1/orders/${orderId}`, { token: tokenValue });
-    last = res.body;
-    if (res.status === 200 && done(res.body.data)) return res.body.data;
+    const { data, error } = await client.GET('/api/v1/orders/{id}', { params: { path: { id: orderId } } });
+    last = data ?? error;
+    if (data && done(data.data)) return data.data;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`order ${orderId} did not reach the expected state; last: ${JSON.stringify(last)}`);

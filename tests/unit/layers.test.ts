@@ -41,7 +41,7 @@ describe('layers', () => {
     expect(code).toBe(0);
   });
 
-  it('fails on a cycle, an upward import, api importing activities and a value import of activities in a workflow', async () => {
+  it('fails on a cycle, an upward import, api importing activities, a value import of activities in a workflow and server code in the typed client', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ordersaga-layers-'));
     copyFileSync(join(root, 'tsconfig.json'), join(dir, 'tsconfig.json'));
     const file = (path: string, text: string) => {
@@ -53,9 +53,16 @@ describe('layers', () => {
     file('activities/c.ts', 'export const c = 1;\n');
     file('api/d.ts', "import { c } from '../activities/c.js';\nexport const d = c;\n");
     file('workflows/e.ts', "import { c } from '../activities/c.js';\nexport const e = c;\n");
+    file('api/client/f.ts', "import { a } from '../../lib/a.js';\nexport const f = a;\n");
     const { code, out } = await cruise(dir, 'lib', 'db', 'activities', 'api', 'workflows');
     expect(code).not.toBe(0);
-    for (const rule of ['no-circular', 'layer-lib', 'layer-api', 'workflows-import-activities-as-types'])
+    for (const rule of [
+      'no-circular',
+      'layer-lib',
+      'layer-api',
+      'workflows-import-activities-as-types',
+      'api-client-stands-alone',
+    ])
       expect(out, rule).toContain(rule);
   });
 });

@@ -73,18 +73,37 @@ export function stopsWithUs(binary: string, args: string[], asUser?: string): [s
   return [SETPRIV, [...user, '--pdeathsig', 'TERM', '--', binary, ...args]];
 }
 
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
+/**
+ * Ports handed out by this process: a port is free until its server binds it, and a second call must not
+ * hand the same one out meanwhile.
+ */
+const handedOut = new Set<number>();
+/** 20000 … 31999: below the ephemeral ports, and within a PostgreSQL smallint (Temporal's membership ports). */
+const PORTS_FROM = 20_000;
+const PORTS_COUNT = 12_000;
+
+/** Whether a server could listen on 127.0.0.1:`port` now (nothing bound to it there or on every address). */
+async function canListen(port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port free for a server of ours, below Linux's ephemeral range (32768 and up): the kernel gives an
+ * outgoing connection a local port from that range, and one could take a port chosen there (as listening on
+ * port 0 chooses) between this check and the server's bind. Never the same port twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = PORTS_FROM + Math.floor(Math.random() * PORTS_COUNT);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await canListen(port)) return port;
+  }
 }
 
 export async function portOpen(host: string, port: number): Promise<boolean> {
@@ -109,10 +128,11 @@ export async function portOpen(host: string, port: number): Promise<boolean> {
  */
 export async function freePortRange(count: number): Promise<number> {
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const base = PORTS_FROM + Math.floor(Math.random() * (PORTS_COUNT - count));
     const ports = Array.from({ length: count }, (_, i) => base + 1 + i);
-    const taken = await Promise.all(ports.map((port) => portOpen('127.0.0.1', port)));
-    if (!taken.some(Boolean)) return base;
+    if (ports.some((port) => handedOut.has(port))) continue;
+    for (const port of ports) handedOut.add(port);
+    if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
   }
 }
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVICES } from '../../contracts/index.js';
 import { parseDuration, workerMetricsPort } from '../../lib/config.js';
-import { freePort } from '../processes.js';
+import { freePort, freePortRange } from '../processes.js';
 import { freshStores, startStack, storeUrlsFor } from '../stack.js';
 import { parseTemporalEngine } from '../temporal-server.js';
 import { TEST_STACK_SETTINGS } from '../test-settings.js';
@@ -67,7 +67,7 @@ const env: Record<string, string> = {
       String(servicePorts[i]),
     ]),
   ),
-  WORKER_METRICS_PORT_BASE: String(20_000 + (seed % 12_000)), // below the ephemeral ports (32768+)
+  WORKER_METRICS_PORT_BASE: String(await freePortRange(5)),
   DATABASE_URL_USERS: storeUrls.users,
   DATABASE_URL_ORDERS: storeUrls.orders,
   DATABASE_URL_PAYMENTS: storeUrls.payments,

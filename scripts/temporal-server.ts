@@ -269,6 +269,16 @@ export async function startRealServer(
     );
     opts.track(p);
     if (roles.includes('frontend')) frontend = p;
+    // The first process alone: each writes the cluster's metadata on a new database as it starts, and two
+    // starting together can fail on each other's write ("SaveClusterMetadata encountered version mismatch").
+    // The history service listens on its gRPC port once that is done; the others then find it written.
+    if (groups.length > 1 && name === groups[0]![0])
+      await waitFor(
+        `the Temporal ${roles[0]}`,
+        () => portOpen('127.0.0.1', ports.grpc[roles[0]!]),
+        90_000,
+        p.current,
+      );
   }
   const address = `127.0.0.1:${ports.grpc.frontend}`;
   await waitFor(

@@ -71,8 +71,8 @@ export function createKafkaEventBus(
     clientId: string;
     logger: Logger;
     metrics: EventMetrics;
-    /** Event ids each group has handled (the Redis marks in a service; see ./processed.ts). */
-    processed: ProcessedEvents;
+    /** Event ids each group has handled (the Redis marks in a service; see ./processed.ts): members need it. */
+    processed?: ProcessedEvents;
     /** Group session timeout of the members (kafkajs's default 30 s); tests shorten it. */
     sessionTimeoutMs?: number;
   },
@@ -103,6 +103,7 @@ export function createKafkaEventBus(
     resource,
     publisher: createKafkaPublisher(producer, { connect, metrics: deps.metrics }),
     subscribe(opts) {
+      if (!deps.processed) throw new Error('a Kafka consumer group member needs the handled-event marks');
       const member = startKafkaConsumer({
         ...opts,
         kafka,

@@ -17,7 +17,9 @@ import { newEvent } from '../../lib/events/envelope.js';
 import { createKafkaEventBus } from '../../lib/events/kafka-bus.js';
 import { headerText, TOPIC_PARTITIONS } from '../../lib/events/kafka.js';
 import { createEventMetrics } from '../../lib/events/metrics.js';
+import { openPublishing } from '../../lib/events/open-bus.js';
 import { memoryProcessedEvents, type ProcessedEvents } from '../../lib/events/processed.js';
+import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
 import { FRANZ_GO_VERSION, KFAKE_VERSION } from '../../scripts/tools.js';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.js';
@@ -181,6 +183,21 @@ describe('publishing on Kafka', () => {
       expect(headerText(message.headers, 'event-type')).toBe('order.placed');
       expect(headerText(message.headers, 'event-version')).toBe('1');
       expect(headerText(message.headers, 'correlation-id')).toBe(correlationId);
+    }
+  });
+});
+
+describe('a publishing process with EVENTS_TRANSPORT=kafka', () => {
+  it('publishes through the Kafka bus (the workers and the outbox relays open it this way)', async () => {
+    const config = loadConfig({ EVENTS_TRANSPORT: 'kafka', KAFKA_BROKERS: broker.brokers.join(',') });
+    const { publisher, resource } = openPublishing(config, { logger, registry: new Registry() });
+    try {
+      const correlationId = `order-${randomUUID()}`;
+      const entryId = await publisher.publish(orderPlaced(correlationId));
+      expect(entryId).toMatch(/^events\.orders\/\d+\/\d+$/);
+      await resource.readiness.check();
+    } finally {
+      await resource.close();
     }
   });
 });

@@ -2,7 +2,7 @@
 // (github.com/twmb/franz-go/pkg/kfake), an in-process Kafka cluster with consumer groups, idempotent
 // producers and on-disk persistence. One broker per port; all listen on 127.0.0.1.
 //
-//	ordersaga-kafka-broker [--ports 9092[,9093,...]] [--data-dir DIR] [--partitions N] [--log-level info]
+//	ordersaga-kafka-broker [--ports 9092[,9093,...]] [--data-dir DIR] [--partitions N] [--log-level info] [--parent-pid PID]
 //
 // Once every broker listens it prints one address per line on stdout, then "ready"; a port of 0 takes a
 // free port, so a caller reads the addresses instead of guessing one. SIGINT or SIGTERM closes the
@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -29,6 +30,7 @@ func main() {
 	autoCreate := flag.Bool("auto-create-topics", true, "create a topic on first metadata request that asks for it, as Kafka's auto.create.topics.enable")
 	logLevel := flag.String("log-level", "warn", "none, error, warn, info or debug (written to stderr)")
 	clusterID := flag.String("cluster-id", "ordersaga-local", "cluster id reported in metadata (a data dir keeps the one it was created with)")
+	parentPID := flag.Int("parent-pid", 0, "stop when this process is gone (the stack runner), so nothing is left behind")
 	flag.Parse()
 
 	ports, err := parsePorts(*portsFlag)
@@ -66,6 +68,17 @@ func main() {
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	if *parentPID > 0 {
+		go func() {
+			for range time.Tick(2 * time.Second) {
+				if syscall.Kill(*parentPID, 0) != nil {
+					fmt.Fprintf(os.Stderr, "ordersaga-kafka-broker: parent %d is gone, stopping\n", *parentPID)
+					sigs <- syscall.SIGTERM
+					return
+				}
+			}
+		}()
+	}
 	<-sigs
 	done := make(chan struct{})
 	go func() {

@@ -15,12 +15,14 @@ import { DEAD_LETTER_TOPIC, eventTopic } from '../../contracts/index.js';
 import type { EventBus, EventHandler, Subscription } from '../../lib/events/bus.js';
 import { newEvent } from '../../lib/events/envelope.js';
 import { createKafkaEventBus } from '../../lib/events/kafka-bus.js';
+import { readKafkaGroups } from '../../lib/events/kafka-groups.js';
 import { headerText, TOPIC_PARTITIONS } from '../../lib/events/kafka.js';
 import { createEventMetrics } from '../../lib/events/metrics.js';
 import { openPublishing } from '../../lib/events/open-bus.js';
 import { memoryProcessedEvents, type ProcessedEvents } from '../../lib/events/processed.js';
 import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
+import { runKafkaGroups } from '../../scripts/events.js';
 import { FRANZ_GO_VERSION, KFAKE_VERSION } from '../../scripts/tools.js';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.js';
 
@@ -347,5 +349,28 @@ describe('a consumer group on Kafka', () => {
     expect(deliveredTo(group, [a.id, b.id], from)).toEqual([b.id]);
     const kept = await readTopic(ORDERS, (ms) => ms.some((m) => JSON.parse(m.value!.toString()).id === a.id));
     expect(kept.filter((m) => JSON.parse(m.value!.toString()).id === a.id)).toHaveLength(1);
+  });
+
+  it('shows each group of a topic with its lag, as `npm run events -- groups` prints it', async () => {
+    const group = `g-lag-${randomUUID()}`;
+    const correlationId = `order-${randomUUID()}`;
+    const [a, b] = [orderPlaced(correlationId), orderPlaced(correlationId)];
+    const handled: string[] = [];
+    const member = subscribe(group, correlationId, async (e) => {
+      handled.push(e.id);
+    });
+    await bus.publisher.publish(a);
+    await vi.waitFor(() => expect(handled).toEqual([a.id]), waitLong);
+    const lagOf = async () =>
+      (await readKafkaGroups(admin)).find((t) => t.topic === ORDERS)?.groups.find((g) => g.name === group)
+        ?.lag;
+    await vi.waitFor(async () => expect(await lagOf()).toBe(0), waitLong);
+    await member.task.stop();
+    await bus.publisher.publish(b);
+    expect(await lagOf()).toBe(1);
+    const lines: string[] = [];
+    await runKafkaGroups(admin, (line) => lines.push(line));
+    expect(lines).toContain(`  ${group}: lag 1`);
+    expect(lines.some((l) => /^events\.orders: \d+ messages, \d+ group\(s\)$/.test(l))).toBe(true);
   });
 });

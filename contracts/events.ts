@@ -1,6 +1,6 @@
 /**
  * Domain events (CONTRACT section 6): the envelope, the types, which service owns each, and the Redis
- * streams they travel on. A fact is published only by the service that owns it.
+ * streams (or, with EVENTS_TRANSPORT=kafka, the Kafka topics) they travel on. A fact is published only by the service that owns it.
  */
 import type { FailureReason, OrderItem } from './orders.js';
 
@@ -63,3 +63,11 @@ export type DomainEvent = { [T in EventType]: EventEnvelope<T> }[EventType];
 export const eventStream = (source: EventSource) => `events:${source}`;
 /** Where a message goes after it failed too many deliveries, with the error and the consumer. */
 export const DEAD_LETTER_STREAM = 'events:dead-letter';
+
+/** Which transport carries the events (EVENTS_TRANSPORT): Redis Streams by default, or Kafka. */
+export const EVENT_TRANSPORTS = ['redis', 'kafka'] as const;
+export type EventTransport = (typeof EVENT_TRANSPORTS)[number];
+/** On Kafka: the topic of one source's events. */
+export const eventTopic = (source: EventSource) => `events.${source}`;
+/** On Kafka: where a message goes after it failed too many deliveries. */
+export const DEAD_LETTER_TOPIC = 'events.dead-letter';

@@ -16,7 +16,8 @@ import { bigserial, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/p
 import type { EventEnvelope } from '../contracts/index.js';
 import type { Registry } from 'prom-client';
 import type { Config } from '../lib/config.js';
-import { openEventPublisher, type EventPublisher } from '../lib/events/publisher.js';
+import { openPublishing } from '../lib/events/open-bus.js';
+import type { EventPublisher } from '../lib/events/publisher.js';
 import type { Logger } from '../lib/logger.js';
 import { startLoop } from '../lib/loop.js';
 import type { Resource } from '../lib/resources.js';
@@ -117,7 +118,7 @@ export function publishOutbox(
   table: OutboxTable,
   deps: { config: Config; registry: Registry; logger: Logger },
 ): { resource: Resource<unknown>; task: Task } {
-  const bus = openEventPublisher(deps.config, deps.registry);
+  const bus = openPublishing(deps.config, deps);
   const task = startOutboxRelay({
     db,
     table,

@@ -3,12 +3,14 @@
  * the process with a message naming the variable (CONTRACT section 1).
  */
 import { z } from 'zod';
-import { SERVICES, type ServiceName } from '../contracts/index.js';
+import { EVENT_TRANSPORTS, SERVICES, type ServiceName } from '../contracts/index.js';
 import { parseTrustedProxies } from './http/client-address.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = z.url();
 const durationPattern = /^(\d+)(ms|s|m|h|d)$/;
+/** A Kafka broker's address: a host name, an IPv4 address or a bracketed IPv6 one, and a port. */
+const brokerPattern = /^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 
 /** `24h`, `90s`, `500ms` → milliseconds. */
 export function parseDuration(value: string): number {
@@ -196,6 +198,24 @@ const schema = z.object({
   CATALOG_CACHE_TTL: duration.default(5_000),
   /** How often a live order stream sends a comment line to keep idle connections open. */
   ORDER_STREAM_HEARTBEAT: duration.default(15_000),
+  /** Where domain events go (CONTRACT section 6): Redis Streams (the default) or Kafka. */
+  EVENTS_TRANSPORT: z.enum(EVENT_TRANSPORTS, { error: 'redis or kafka' }).default('redis'),
+  /** Kafka's bootstrap brokers when EVENTS_TRANSPORT=kafka: host:port, comma-separated. */
+  KAFKA_BROKERS: z
+    .string()
+    .transform((value, ctx) => {
+      const brokers = value.split(',').map((b) => b.trim());
+      const bad = brokers.filter((b) => !brokerPattern.test(b) || Number(b.split(':').pop()) > 65535);
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `each broker is host:port, comma-separated (such as 127.0.0.1:9092,127.0.0.1:9093); not ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return brokers;
+    })
+    .default(['127.0.0.1:9092']),
   /** Domain events (lib/events): entries each stream keeps (trimmed with MAXLEN ~, so at least this many). */
   EVENTS_STREAM_MAXLEN: z.coerce.number().int().min(1000).default(100_000),
   /** Deliveries of an event to a consumer group before it is moved to events:dead-letter. */

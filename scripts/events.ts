@@ -1,6 +1,6 @@
 /**
  * `npm run events -- <command>`: the operator's view of the domain events in Redis (REDIS_URL, as for
- * npm start).
+ * npm start). With EVENTS_TRANSPORT=kafka only `groups` is there yet, read from KAFKA_BROKERS.
  *
  *   dead-letters [--count N]   the newest dead letters: stream, group, consumer, deliveries, error, event
  *   replay <dead-letter-id>    puts that event back on its stream (same event id) for the group that
@@ -13,6 +13,11 @@ import { Redis } from 'ioredis';
 import { DEAD_LETTER_STREAM, EVENT_SOURCES, eventStream } from '../contracts/index.js';
 import { readGroups } from '../lib/events/groups.js';
 import { listDeadLetters, replayDeadLetter } from '../lib/events/dead-letters.js';
+import { readKafkaGroups } from '../lib/events/kafka-groups.js';
+import { kafkaClient } from '../lib/events/kafka.js';
+import type { Config } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import type { Admin } from 'kafkajs';
 
 const USAGE = [
   'usage: npm run events -- dead-letters [--count N] | replay <dead-letter-id> | groups',
@@ -61,12 +66,41 @@ export async function runEventsCommand(redis: Redis, args: string[], out: (line:
   return 2;
 }
 
+/** `groups` on Kafka: each source topic's messages, and each group's lag there. */
+export async function runKafkaGroups(admin: Admin, out: (line: string) => void) {
+  for (const t of await readKafkaGroups(admin)) {
+    out(`${t.topic}: ${t.messages} messages, ${t.groups.length} group(s)`);
+    for (const g of t.groups) out(`  ${g.name}: lag ${g.lag}`);
+  }
+}
+
+async function runOnKafka(config: Config, args: string[], out: (line: string) => void) {
+  if (args[0] !== 'groups') {
+    out('with EVENTS_TRANSPORT=kafka only `npm run events -- groups` is there yet');
+    return 2;
+  }
+  const admin = kafkaClient(config.KAFKA_BROKERS, 'ordersaga-events', createLogger('events', 'warn')).admin();
+  await admin.connect();
+  try {
+    await runKafkaGroups(admin, out);
+    return 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { loadConfig } = await import('../lib/config.js');
-  const redis = new Redis(loadConfig().REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    process.exitCode = await runEventsCommand(redis, process.argv.slice(2), (line) => console.log(line));
-  } finally {
-    redis.disconnect();
+  const config = loadConfig();
+  const out = (line: string) => console.log(line);
+  if (config.EVENTS_TRANSPORT === 'kafka') {
+    process.exitCode = await runOnKafka(config, process.argv.slice(2), out);
+  } else {
+    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      process.exitCode = await runEventsCommand(redis, process.argv.slice(2), out);
+    } finally {
+      redis.disconnect();
+    }
   }
 }

@@ -28,6 +28,7 @@ import {
   cacheDir,
   ensureFerretDb,
   ensureJaeger,
+  ensureKafkaBroker,
   ensureTemporalCli,
   ensureTemporalServer,
   ensureTemporalUi,
@@ -72,6 +73,11 @@ export interface StackOptions {
   /** An already running server to use, or our own: the dev server (the default) or the real one. */
   temporal: { external: string } | LocalTemporal;
   mongo: { external: string } | { port: number };
+  /**
+   * A local Kafka broker (tools/kafka-broker, data in `<dataDir>/kafka`) on this port, for
+   * EVENTS_TRANSPORT=kafka without KAFKA_BROKERS; every process gets KAFKA_BROKERS pointing at it.
+   */
+  kafka?: { port: number };
   /**
    * A PostgreSQL and a Redis of the stack's own on these ports, in the data folder (scripts/stores.ts),
    * instead of the servers DATABASE_URL_* and REDIS_URL name: their database names and number are kept.
@@ -182,12 +188,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const engine = 'external' in opts.temporal ? null : (opts.temporal.engine ?? 'dev');
     const realServer = engine === 'server' || engine === 'cluster';
     const webUi = realServer && !('external' in opts.temporal) && opts.temporal.server?.webUi !== false;
-    const [temporalCli, ferret, jaegerBinary, serverBinaries, uiServer] = await Promise.all([
+    const [temporalCli, ferret, jaegerBinary, serverBinaries, uiServer, kafkaBroker] = await Promise.all([
       ensureTemporalCli(say),
       'external' in opts.mongo ? Promise.resolve(null) : ensureFerretDb(say),
       opts.tracing ? ensureJaeger(say) : Promise.resolve(null),
       realServer ? ensureTemporalServer(say) : Promise.resolve(null),
       webUi ? ensureTemporalUi(say) : Promise.resolve(null),
+      opts.kafka ? ensureKafkaBroker(say) : Promise.resolve(null),
     ]);
 
     checkpoint();
@@ -361,9 +368,33 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await waitFor('FerretDB', () => portOpen('127.0.0.1', port), 30_000, server.current);
     }
 
+    checkpoint();
+    let kafkaBrokers: string | null = null;
+    if (opts.kafka && kafkaBroker) {
+      const { port } = opts.kafka;
+      if (await portOpen('127.0.0.1', port)) {
+        throw new MissingComponentError(
+          `port ${port} is taken: stop what runs there, or set KAFKA_BROKERS to use that Kafka`,
+        );
+      }
+      const args = ['--ports', String(port), '--data-dir', join(opts.dataDir, 'kafka')];
+      args.push('--parent-pid', String(process.pid));
+      const server = new Supervised(
+        'kafka',
+        () =>
+          startProcess('kafka', kafkaBroker, args, { env: process.env, cwd: ROOT, output: output('kafka') }),
+        say,
+        join(pidsDir, 'kafka.pid'),
+      );
+      track(server, infra);
+      kafkaBrokers = `127.0.0.1:${port}`;
+      await waitFor('the Kafka broker', () => portOpen('127.0.0.1', port), 30_000, server.current);
+    }
+
     const env = {
       ...opts.env,
       ...storeEnv,
+      ...(kafkaBrokers ? { KAFKA_BROKERS: kafkaBrokers } : {}),
       TEMPORAL_ADDRESS: temporalAddress,
       MONGO_URL: mongoUrl,
       ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),

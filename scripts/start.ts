@@ -97,6 +97,8 @@ async function main() {
             server: { databasePrefix: 'ordersaga', ports: standardServerPorts(temporalPort) },
           },
       mongo: process.env.MONGO_URL ? { external: config.MONGO_URL } : { port: mongoPort },
+      // EVENTS_TRANSPORT=kafka with no KAFKA_BROKERS: our own broker on Kafka's usual port.
+      ...(config.EVENTS_TRANSPORT === 'kafka' && !process.env.KAFKA_BROKERS ? { kafka: { port: 9092 } } : {}),
       ...(flags.tracing
         ? {
             tracing: {

@@ -199,6 +199,43 @@ export async function ensureFerretDb(say: (msg: string) => void): Promise<string
   );
 }
 
+const KAFKA_BROKER_SOURCE = fileURLToPath(new URL('../tools/kafka-broker/', import.meta.url));
+
+/**
+ * The pinned kfake (franz-go's in-process Kafka cluster; it has no tagged versions, so a pseudo-version),
+ * and the franz-go release it compiles against (kfake's newest pseudo-version does not build with an older
+ * one). tools/kafka-broker/go.mod requires both; tests/unit/kafka-events.test.ts checks these against it.
+ */
+export const KFAKE_VERSION = 'v0.0.0-20260918054303-01f206a7e32c';
+export const FRANZ_GO_VERSION = 'v1.22.3';
+
+/**
+ * The local Kafka-protocol broker of tools/kafka-broker (kfake behind flags for ports, a data dir and log
+ * level): KAFKA_BROKER_PATH, else the cache, else a build. The cache key includes its source, so an edit
+ * rebuilds it.
+ */
+export async function ensureKafkaBroker(say: (msg: string) => void): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go'])
+    hash.update(f).update(readFileSync(join(KAFKA_BROKER_SOURCE, f)));
+  const dir = join(cacheDir(), `kafka-broker-${hash.digest('hex').slice(0, 12)}`);
+  const found = givenOrCached('KAFKA_BROKER_PATH', join(dir, 'ordersaga-kafka-broker'));
+  if (found) return found;
+  const go = await goBinary(
+    'the local Kafka broker (tools/kafka-broker)',
+    'set KAFKA_BROKER_PATH to an ordersaga-kafka-broker binary, or KAFKA_BROKERS to a running Kafka',
+  );
+  say(`building the Kafka broker (kfake ${KFAKE_VERSION}) into ${dir} (about 2 minutes the first time)…`);
+  return await buildInto(dir, 'ordersaga-kafka-broker', (out) =>
+    run(
+      go,
+      ['build', '-o', join(out, 'ordersaga-kafka-broker'), '.'],
+      { cwd: KAFKA_BROKER_SOURCE },
+      'building the Kafka broker',
+    ),
+  );
+}
+
 /** Helm, for `helm lint` and `helm template` of the chart in the tests; the cache key is its version. */
 export async function ensureHelm(say: (msg: string) => void): Promise<string> {
   const dir = join(cacheDir(), `helm-${HELM_VERSION}`);

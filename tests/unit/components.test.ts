@@ -8,7 +8,12 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localCodecEnv } from '../../scripts/stack.js';
 import { ensurePostgres, ensureRedis } from '../../scripts/stores.js';
-import { ensureHelm, ensureTemporalCli, MissingComponentError } from '../../scripts/tools.js';
+import {
+  ensureHelm,
+  ensureKafkaBroker,
+  ensureTemporalCli,
+  MissingComponentError,
+} from '../../scripts/tools.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -22,6 +27,13 @@ describe('missing components', () => {
     vi.stubEnv('TEMPORAL_CLI_PATH', '/nonexistent/temporal');
     await expect(ensureTemporalCli(() => {})).rejects.toThrow(MissingComponentError);
     await expect(ensureTemporalCli(() => {})).rejects.toThrow('TEMPORAL_CLI_PATH=/nonexistent/temporal');
+  });
+
+  it('names KAFKA_BROKER_PATH when it points at no executable', async () => {
+    vi.stubEnv('KAFKA_BROKER_PATH', '/nonexistent/ordersaga-kafka-broker');
+    await expect(ensureKafkaBroker(() => {})).rejects.toThrow(
+      'KAFKA_BROKER_PATH=/nonexistent/ordersaga-kafka-broker',
+    );
   });
 
   it('asks for Go 1.25 when the Go on the PATH is too old to build the pinned tools', async () => {

@@ -30,6 +30,11 @@ describe('configuration', () => {
     ['APPROVAL_THRESHOLD_CENTS', '-1'],
     ['LOG_LEVEL', 'loud'],
     ['ADMIN_EMAIL', 'admin'],
+    ['EVENTS_TRANSPORT', 'nats'],
+    ['KAFKA_BROKERS', 'kafka-1'],
+    ['KAFKA_BROKERS', '127.0.0.1:9092,,127.0.0.1:9093'],
+    ['KAFKA_BROKERS', 'kafka://127.0.0.1:9092'],
+    ['KAFKA_BROKERS', '127.0.0.1:99999'],
   ])('stops on a bad %s (%s) with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -41,5 +46,14 @@ describe('configuration', () => {
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('2d')).toBe(172_800_000);
     expect(() => parseDuration('soon')).toThrow('not a duration');
+  });
+
+  it('sends events to Redis unless told Kafka, whose brokers default to one local broker', () => {
+    expect(loadConfig({})).toMatchObject({ EVENTS_TRANSPORT: 'redis', KAFKA_BROKERS: ['127.0.0.1:9092'] });
+    expect(
+      loadConfig({ EVENTS_TRANSPORT: 'kafka', KAFKA_BROKERS: 'kafka-1:9092, [::1]:9093' }),
+    ).toMatchObject({ EVENTS_TRANSPORT: 'kafka', KAFKA_BROKERS: ['kafka-1:9092', '[::1]:9093'] });
+    expect(() => loadConfig({ EVENTS_TRANSPORT: 'nats' })).toThrow('EVENTS_TRANSPORT: redis or kafka');
+    expect(() => loadConfig({ KAFKA_BROKERS: 'kafka-1' })).toThrow('KAFKA_BROKERS: each broker is host:port');
   });
 });

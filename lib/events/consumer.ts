@@ -64,6 +64,8 @@ const fieldOf = (fields: string[], name: string) => {
 };
 
 export const processedKey = (group: string, eventId: string) => `events:processed:${group}:${eventId}`;
+/** How long a group remembers an event id it handled, unless told otherwise. */
+export const PROCESSED_TTL_SECONDS = 7 * 86_400;
 
 export function backoffMs(deliveries: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, deliveries - 1));
@@ -73,7 +75,7 @@ export function startConsumer(opts: ConsumerOptions): Consumer {
   const { redis, stream, group, consumer, logger, metrics } = opts;
   const blockMs = opts.blockMs ?? 1000;
   const batch = opts.batch ?? 20;
-  const ttl = opts.processedTtlSeconds ?? 7 * 86_400;
+  const ttl = opts.processedTtlSeconds ?? PROCESSED_TTL_SECONDS;
   const log = logger.child({ component: 'event-consumer', stream, group, consumer });
   const controller = new AbortController();
 

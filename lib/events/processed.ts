@@ -4,7 +4,7 @@
  * Redis itself (./consumer.ts, in the same transaction as its XACK); the Kafka consumer asks one of these.
  */
 import type { Redis } from 'ioredis';
-import { processedKey } from './consumer.js';
+import { PROCESSED_TTL_SECONDS, processedKey } from './consumer.js';
 
 export interface ProcessedEvents {
   has(group: string, eventId: string): Promise<boolean>;
@@ -12,7 +12,7 @@ export interface ProcessedEvents {
 }
 
 /** The Redis consumer's own marks (`events:processed:<group>:<id>`, 7 days by default), shared with it. */
-export function redisProcessedEvents(redis: Redis, ttlSeconds = 7 * 86_400): ProcessedEvents {
+export function redisProcessedEvents(redis: Redis, ttlSeconds = PROCESSED_TTL_SECONDS): ProcessedEvents {
   return {
     has: async (group, eventId) => (await redis.exists(processedKey(group, eventId))) === 1,
     mark: async (group, eventId) => {

@@ -72,14 +72,14 @@ export function cpuSnapshot(pidsDir: string): CpuSnapshot {
 }
 
 /**
- * What each process spent between two snapshots, per completed workflow (ms, to a tenth). A process that
+ * What each process spent between two snapshots, per completed workflow or request (ms, to a thousandth: a read costs a fraction of one). A process that
  * was restarted in between (its counter went back) is left out rather than counted wrong.
  */
 export function cpuPer(before: CpuSnapshot, after: CpuSnapshot, completed: number): CpuSnapshot {
   const per: CpuSnapshot = {};
   for (const [name, ms] of Object.entries(after)) {
     const spent = ms - (before[name] ?? Number.NaN);
-    if (spent >= 0 && completed > 0) per[name] = Math.round((spent / completed) * 10) / 10;
+    if (spent >= 0 && completed > 0) per[name] = Math.round((spent / completed) * 1000) / 1000;
   }
   return per;
 }
@@ -89,4 +89,4 @@ export const isTemporalEngine = (name: string) =>
   /^temporal(-(frontend|history|matching|worker))?$/.test(name);
 
 export const sum = (per: CpuSnapshot, pick: (name: string) => boolean = () => true) =>
-  Math.round(Object.entries(per).reduce((a, [n, ms]) => (pick(n) ? a + ms : a), 0) * 10) / 10;
+  Math.round(Object.entries(per).reduce((a, [n, ms]) => (pick(n) ? a + ms : a), 0) * 1000) / 1000;

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { ceilingRun, closedLoop, readLoad, sagaRun } from './workloads.js';
+import { cpuPer, cpuSnapshot } from './cpu.js';
 import { startBenchStack } from './stack.js';
 
 const say = (m: string) => console.log(`profile: ${m}`);
@@ -37,28 +38,12 @@ const target = await startBenchStack({
       }
     : {},
 });
-const ticks = Number(process.env.CLK_TCK ?? 100);
-const cpuOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / ticks) * 1000; // utime + stime, ms
-};
 const pids = () =>
   Object.fromEntries(
     readdirSync(target.pidsDir)
       .filter((f) => f.endsWith('.pid'))
       .map((f) => [f.replace(/\.pid$/, ''), Number(readFileSync(join(target.pidsDir, f), 'utf8'))]),
   );
-/** The shared servers (every PostgreSQL backend, Redis): not ours alone, so other load shows up here. */
-const serverCpu = (name: string) =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .reduce((sum, d) => {
-      try {
-        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name ? sum + cpuOf(Number(d)) : sum;
-      } catch {
-        return sum;
-      }
-    }, 0);
 const post = async (path: string, json: unknown, token?: string) => {
   const res = await fetch(new URL(path, target.gateway), {
     method: 'POST',
@@ -94,17 +79,13 @@ try {
   await readLoad(cases[2][1], { connections, durationMs: 3000 });
   /** Runs `load` and prints each process's CPU time per unit of work it reports done. */
   const measure = async (name: string, load: () => Promise<{ done: number; summary: string }>) => {
-    const p = pids();
-    const before = Object.fromEntries(Object.entries(p).map(([k, pid]) => [k, cpuOf(pid)]));
-    const servers0 = { postgres: serverCpu('postgres'), redis: serverCpu('redis-server') };
+    // Each process with everything below it (the stack's own PostgreSQL with its backends, its Redis).
+    const before = cpuSnapshot(target.pidsDir);
     const self0 = process.cpuUsage();
     const { done, summary } = await load();
     const self = process.cpuUsage(self0);
     const per = [
-      ...Object.entries(p).map(([k, pid]) => [k, (cpuOf(pid) - before[k]!) / done] as const),
-      ...(['postgres', 'redis'] as const).map(
-        (k) => [`${k}*`, (serverCpu(k === 'redis' ? 'redis-server' : k) - servers0[k]) / done] as const,
-      ),
+      ...Object.entries(cpuPer(before, cpuSnapshot(target.pidsDir), done)),
       ['load generator', (self.user + self.system) / 1000 / done] as const,
     ]
       .filter(([, ms]) => ms > 0.005)

@@ -495,3 +495,71 @@ describe('the observability profile', () => {
     expect(services.filebeat?.volumes?.map((v) => v.target)).toContain('/var/lib/docker/containers');
   });
 });
+
+/**
+ * The kafka profile: a real Apache Kafka (KRaft, one node) that the processes send the events to when
+ * EVENTS_TRANSPORT=kafka, at the address the broker advertises; without the profile, nothing of it.
+ */
+describe('the kafka profile', () => {
+  const apps = (p: Project) => Object.entries(p.services).filter(([, s]) => isApp(s));
+
+  it('adds Apache Kafka in KRaft mode, on a volume, with the image’s own client as healthcheck, only with the profile', async () => {
+    const plain = await load();
+    const { services } = await load(['--profile', 'kafka']);
+    expect(Object.keys(plain.services)).not.toContain('kafka');
+    expect(Object.keys(services).sort()).toEqual([...Object.keys(plain.services), 'kafka'].sort());
+    const kafka = services.kafka!;
+    expect(kafka.image).toMatch(/^apache\/kafka:(3\.9|4\.\d+)\.\d+$/);
+    const k = env(kafka);
+    expect(k).toMatchObject({
+      KAFKA_PROCESS_ROLES: 'broker,controller',
+      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+      KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://kafka:9092',
+    });
+    expect(k.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(k.KAFKA_CONTROLLER_QUORUM_VOTERS).toMatch(/^1@/);
+    expect(Object.keys(k).filter((key) => /ZOOKEEPER/.test(key))).toEqual([]);
+    expect(kafka.healthcheck?.test?.join(' ')).toContain(
+      '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092',
+    );
+    expect(kafka.volumes?.find((v) => v.target === k.KAFKA_LOG_DIRS)).toMatchObject({
+      type: 'volume',
+      source: 'kafka-data',
+    });
+    // The processes start once it answers; without the profile that wait is not required.
+    for (const [name, s] of apps({ services }).filter(([, s]) => s.depends_on?.redis))
+      expect(s.depends_on?.kafka, name).toMatchObject({ condition: 'service_healthy', required: false });
+  });
+
+  it('gives every process EVENTS_TRANSPORT and KAFKA_BROKERS: Redis by default, the profile’s broker with EVENTS_TRANSPORT=kafka, or the brokers .env names', async () => {
+    const plain = await load();
+    for (const [name, s] of apps(plain)) {
+      expect(Object.keys(env(s)), name).toEqual(
+        expect.arrayContaining(['EVENTS_TRANSPORT', 'KAFKA_BROKERS']),
+      );
+      expect(loadConfig(env(s)).EVENTS_TRANSPORT, name).toBe('redis');
+    }
+    const kafkaMode = brokenCopy(COMPOSE_FILES, (d) =>
+      replaceIn(join(d, '.env.example'), 'EVENTS_TRANSPORT=redis', 'EVENTS_TRANSPORT=kafka'),
+    );
+    copies.push(kafkaMode);
+    const project = await load(['--env-file', '.env.example', '--profile', 'kafka'], kafkaMode);
+    const advertised = env(project.services.kafka!).KAFKA_ADVERTISED_LISTENERS!.replace(
+      /^PLAINTEXT:\/\//,
+      '',
+    );
+    for (const [name, s] of apps(project)) {
+      const config = loadConfig(env(s));
+      expect([config.EVENTS_TRANSPORT, config.KAFKA_BROKERS], name).toEqual(['kafka', [advertised]]);
+    }
+    const external = brokenCopy(COMPOSE_FILES, (d) => {
+      replaceIn(join(d, '.env.example'), 'EVENTS_TRANSPORT=redis', 'EVENTS_TRANSPORT=kafka');
+      replaceIn(join(d, '.env.example'), 'KAFKA_BROKERS=kafka:9092', 'KAFKA_BROKERS=b1:9092,b2:9092');
+    });
+    copies.push(external);
+    const elsewhere = await load(['--env-file', '.env.example'], external);
+    expect(Object.keys(elsewhere.services)).not.toContain('kafka');
+    for (const [name, s] of apps(elsewhere))
+      expect(loadConfig(env(s)).KAFKA_BROKERS, name).toEqual(['b1:9092', 'b2:9092']);
+  });
+});

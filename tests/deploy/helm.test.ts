@@ -71,6 +71,12 @@ interface Selector {
   matchLabels?: Labels;
   matchExpressions?: { key: string; operator: string; values: string[] }[];
 }
+/** A NetworkPolicy rule, as far as the tests read it. */
+interface Rule {
+  to?: { podSelector?: Selector }[];
+  from?: { podSelector?: Selector }[];
+  ports?: { port: number }[];
+}
 interface K8sObject {
   kind: string;
   metadata: { name: string; labels?: Labels; annotations?: Record<string, string> };
@@ -82,6 +88,13 @@ interface K8sObject {
     template?: { metadata?: { labels?: Labels; annotations?: Record<string, string> }; spec: PodSpec };
     scaleTargetRef?: { kind: string; name: string };
     podTargetLabels?: string[];
+    // A StatefulSet's, a headless Service's, a NetworkPolicy's.
+    serviceName?: string;
+    clusterIP?: string;
+    publishNotReadyAddresses?: boolean;
+    volumeClaimTemplates?: { metadata: { name: string } }[];
+    ingress?: Rule[];
+    egress?: Rule[];
     metrics?: {
       type: string;
       external?: { metric: { selector: { matchLabels: Record<string, string> } } };
@@ -143,23 +156,30 @@ const envOf = (objects: K8sObject[], hooks = false) => ({
  * workers/<service>.ts, db/setup.ts), Redis for the domain events the users and orders services and the
  * products, orders and payments workers publish (lib/events/publisher.ts), the users service's signing keys for every other API and the gateway
  * (lib/http/auth.ts), the orders service's calls to users and products (api/orders), the gateway's to all
- * five, and Temporal for the orders API, the workers and the registration job.
+ * five, and Temporal for the orders API, the workers and the registration job. `events`: it opens the event
+ * bus (lib/events/open-bus.ts: the users and orders outbox relays, the products and payments workers, the
+ * notifications consumer), so with events.transport=kafka it reaches the brokers too.
  */
-const NEEDS: Record<string, { calls: string[]; stores: string[]; temporal: boolean }> = {
-  'api users': { calls: [], stores: ['postgresql', 'redis'], temporal: false },
+const NEEDS: Record<string, { calls: string[]; stores: string[]; temporal: boolean; events?: true }> = {
+  'api users': { calls: [], stores: ['postgresql', 'redis'], temporal: false, events: true },
   'api products': { calls: ['api users'], stores: ['mongodb', 'postgresql'], temporal: false },
-  'api orders': { calls: ['api users', 'api products'], stores: ['postgresql', 'redis'], temporal: true },
+  'api orders': {
+    calls: ['api users', 'api products'],
+    stores: ['postgresql', 'redis'],
+    temporal: true,
+    events: true,
+  },
   'api payments': { calls: ['api users'], stores: ['postgresql'], temporal: false },
-  'api notifications': { calls: ['api users'], stores: ['redis'], temporal: false },
+  'api notifications': { calls: ['api users'], stores: ['redis'], temporal: false, events: true },
   'api gateway': {
     calls: ['api users', 'api products', 'api orders', 'api payments', 'api notifications'],
     stores: ['redis'],
     temporal: false,
   },
   'worker users': { calls: [], stores: ['postgresql'], temporal: true },
-  'worker products': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
+  'worker products': { calls: [], stores: ['postgresql', 'redis'], temporal: true, events: true },
   'worker orders': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
-  'worker payments': { calls: [], stores: ['postgresql', 'redis'], temporal: true },
+  'worker payments': { calls: [], stores: ['postgresql', 'redis'], temporal: true, events: true },
   'worker notifications': { calls: [], stores: ['redis'], temporal: true },
   migrate: { calls: [], stores: ['postgresql', 'mongodb'], temporal: false },
   'register-search-attributes': { calls: [], stores: [], temporal: true },
@@ -175,6 +195,8 @@ function neededPaths(
     temporal: string;
     otel: boolean;
     istio?: boolean;
+    /** events.transport=kafka on brokers outside the chart (cluster.yaml's `kafka`). */
+    kafka?: boolean;
     /** The codec endpoint's auth, and who may reach it (values-all: operators' VPN, with a token). */
     codec?: { auth: 'none' | 'token'; from: string[] };
   },
@@ -196,6 +218,7 @@ function neededPaths(
       paths.push(`${self} -> kube-dns:53/UDP`, `${self} -> kube-dns:53/TCP`);
       for (const store of needs.stores) paths.push(`${self} -> ${store}:${STORE_PORTS[store]}/TCP`);
       if (needs.temporal) paths.push(`${self} -> ${opts.temporal}:7233/TCP`);
+      if (opts.kafka && needs.events) paths.push(`${self} -> kafka:9092/TCP`);
       if (opts.otel) paths.push(`${self} -> jaeger:4317/TCP`);
       if (opts.istio) paths.push(`${self} -> istiod:15012/TCP`);
       for (const called of needs.calls)
@@ -364,13 +387,14 @@ describe('the NetworkPolicies', () => {
     expect(reachable).toEqual(neededPaths(objectsOf(plain), { temporal: 'temporal-frontend', otel: false }));
   });
 
-  it('admit exactly the paths the system needs with every feature on (Temporal Cloud, tracing, Istio)', async () => {
+  it('admit exactly the paths the system needs with every feature on (Temporal Cloud, tracing, Istio, Kafka)', async () => {
     const { reachable } = await check(all, EXTERNAL_SECRETS);
     expect(reachable).toEqual(
       neededPaths(objectsOf(all), {
         temporal: 'temporal-cloud',
         otel: true,
         istio: true,
+        kafka: true,
         codec: { auth: 'token', from: ['vpn-gateway'] },
       }),
     );
@@ -398,6 +422,7 @@ describe('the NetworkPolicies', () => {
         'postgresql -> shop-ordersaga-gateway:8080/TCP',
         'mongodb -> shop-ordersaga-gateway:8080/TCP',
         'redis -> shop-ordersaga-gateway:8080/TCP',
+        'kafka -> shop-ordersaga-gateway:8080/TCP',
         'jaeger -> shop-ordersaga-gateway:8080/TCP',
         'istiod -> shop-ordersaga-gateway:8080/TCP',
         'vpn-gateway -> shop-ordersaga-gateway:8080/TCP',
@@ -797,5 +822,122 @@ describe('the orders worker by version (workers.orders.versions), for a Worker V
     expect(plain).not.toContain('temporal.io/');
     // Naming a current version before listing any changes nothing.
     expect(await template(['--set', `workers.orders.current=${V1}`])).toBe(plain);
+  });
+});
+
+describe('Kafka for the events (events.transport, kafka.enabled, kafka.brokers)', () => {
+  const IN_CHART = ['--set', 'events.transport=kafka', '--set', 'kafka.enabled=true'];
+  /** The roles that open the event bus (NEEDS), as their Deployments are named. */
+  const clients = Object.entries(NEEDS)
+    .filter(([, n]) => n.events)
+    .map(([role]) => role.split(' ').reverse().join('-').replace('gateway-api', 'gateway'));
+  /** The release's pods a policy's rules admit (podSelector peers only), with the port. */
+  const podPeers = (rules: Rule[] | undefined, side: 'to' | 'from', labels: (name: string) => Labels) =>
+    (rules ?? []).flatMap((r) =>
+      (r[side] ?? []).flatMap((p) =>
+        p.podSelector ? [{ select: (n: string) => selects(p.podSelector, labels(n)), ports: r.ports }] : [],
+      ),
+    );
+
+  it('renders no Kafka by default: events on Redis, no broker, no StatefulSet', () => {
+    const objects = objectsOf(plain);
+    expect(objects.filter((o) => o.kind === 'StatefulSet' || o.metadata.name.endsWith('-kafka'))).toEqual([]);
+    for (const hooks of [false, true]) {
+      const env = envOf(objects, hooks);
+      expect(env.EVENTS_TRANSPORT).toBe('redis');
+      expect(env).not.toHaveProperty('KAFKA_BROKERS');
+      expect(unknownKeys(env).config.EVENTS_TRANSPORT).toBe('redis');
+    }
+  });
+
+  it('with kafka.enabled runs one KRaft node in a StatefulSet with its volume, and points every process at it', async () => {
+    const rendered = await template(IN_CHART);
+    const lint = await run(tools().helm, ['lint', '--strict', join(root, CHART), ...IN_CHART]);
+    expect(lint.stdout + lint.stderr).toContain('1 chart(s) linted, 0 chart(s) failed');
+    const objects = objectsOf(rendered);
+    const sts = find(objects, 'StatefulSet', `${FULL}-kafka`);
+    const service = find(objects, 'Service', `${FULL}-kafka`);
+    expect(sts).toBeDefined();
+    const spec = podSpec(sts)!;
+    const c = spec.containers[0]!;
+    expect(c.image).toMatch(/^apache\/kafka:(3\.9|4\.\d+)\.\d+$/);
+    const kenv = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+    expect(kenv.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(Object.keys(kenv).filter((k) => /ZOOKEEPER/.test(k))).toEqual([]);
+    expect(sts!.spec?.replicas).toBe(1);
+    // Its data on a claim of its own, where the broker writes it.
+    const [claim] = sts!.spec?.volumeClaimTemplates ?? [];
+    expect(c.volumeMounts?.find((m) => m.name === claim?.metadata.name)?.mountPath).toBe(kenv.KAFKA_LOG_DIRS);
+    // Headless, naming the pod ready or not (its readiness probe dials the address it advertises).
+    expect(service?.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+    expect(sts!.spec?.serviceName).toBe(service!.metadata.name);
+    expect(selects({ matchLabels: service!.spec?.selector }, podLabels(sts!))).toBe(true);
+    const pod = `${sts!.metadata.name}-0.${service!.metadata.name}.${NAMESPACE}.svc:9092`;
+    expect(kenv.KAFKA_ADVERTISED_LISTENERS).toBe(`PLAINTEXT://${pod}`);
+    for (const hooks of [false, true]) {
+      const { config, unknown } = unknownKeys(envOf(objects, hooks));
+      expect(unknown).toEqual([]);
+      expect([config.EVENTS_TRANSPORT, config.KAFKA_BROKERS]).toEqual(['kafka', [pod]]);
+    }
+    expect(spec.securityContext?.runAsNonRoot).toBe(true);
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('with kafka.enabled lets exactly the processes that open the event bus reach the node', async () => {
+    const objects = objectsOf(await template(IN_CHART));
+    const kafkaPods = podLabels(find(objects, 'StatefulSet', `${FULL}-kafka`)!)!;
+    const labelsOf = (name: string) =>
+      name === 'kafka' ? kafkaPods : podLabels(find(objects, 'Deployment', `${FULL}-${name}`)!)!;
+    const policy = find(objects, 'NetworkPolicy', `${FULL}-kafka`)!;
+    const from = podPeers(policy.spec?.ingress, 'from', labelsOf);
+    const deploymentNames = deployments(objects).map((d) => d.metadata.name.replace(`${FULL}-`, ''));
+    expect(
+      [...deploymentNames, 'kafka']
+        .filter((n) => from.some((p) => p.select(n) && p.ports?.[0]?.port === 9092))
+        .sort(),
+    ).toEqual([...clients, 'kafka'].sort());
+    for (const name of deploymentNames) {
+      const egress = podPeers(
+        find(objects, 'NetworkPolicy', `${FULL}-${name}`)!.spec?.egress,
+        'to',
+        () => kafkaPods,
+      );
+      expect(
+        egress.some((p) => p.select('kafka') && p.ports?.[0]?.port === 9092),
+        name,
+      ).toBe(clients.includes(name));
+    }
+  });
+
+  it('with kafka.brokers sends the events to that cluster, through networkPolicy.kafka, with no broker of its own', async () => {
+    const rendered = await template([
+      '--set',
+      'events.transport=kafka',
+      '--set',
+      'kafka.brokers=b1:9092\\,b2:9092',
+    ]);
+    const objects = objectsOf(rendered);
+    expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
+    expect(unknownKeys(envOf(objects)).config.KAFKA_BROKERS).toEqual(['b1:9092', 'b2:9092']);
+    const { reachable } = await check(rendered);
+    expect(reachable).toEqual(
+      neededPaths(objects, { temporal: 'temporal-frontend', otel: false, kafka: true }),
+    );
+  });
+
+  it('refuses events on Kafka with no broker, the variables set through `config`, and a broker without its port', async () => {
+    await expect(template(['--set', 'events.transport=kafka'])).rejects.toThrow(
+      /events\.transport is kafka but no broker is given: set kafka\.enabled=true .* or kafka\.brokers/,
+    );
+    await expect(template(['--set', 'config.EVENTS_TRANSPORT=kafka'])).rejects.toThrow(
+      /config\.EVENTS_TRANSPORT: set events\.transport, kafka\.enabled or kafka\.brokers instead/,
+    );
+    await expect(template(['--set', 'kafka.brokers=b1'])).rejects.toThrow(
+      /'\/kafka\/brokers': 'b1' does not match pattern/,
+    );
+    await expect(template(['--set', 'events.transport=nats'])).rejects.toThrow(/\/events\/transport/);
   });
 });

@@ -87,24 +87,42 @@ The system's shape, from the code: each process (main.ts role), the port its /he
 answer on (lib/config.ts), the services it calls (service URLs: every API but users checks tokens against
 the users service's keys, lib/http/auth.ts; orders calls users and products; the gateway calls all five),
 what it stores in (its own database only; Redis also carries the domain events the users and orders
-services and the products, orders and payments workers publish, lib/events), whether it talks to Temporal, and a worker's task queue (contracts/temporal.ts).
+services and the products, orders and payments workers publish, lib/events), whether it opens the event bus
+(`events`: on Kafka too when events.transport is kafka, lib/events/open-bus.ts; the notifications service
+consumes), whether it talks to Temporal, and a worker's task queue (contracts/temporal.ts).
 The codec endpoint (api/codec) keeps no connection: with auth `token` it reads the users service's keys.
 */}}
 {{- define "ordersaga.topology" -}}
-users-api: { kind: api, service: users, args: [api, users], port: 3001, calls: [], stores: [postgres, redis], temporal: false }
+users-api: { kind: api, service: users, args: [api, users], port: 3001, calls: [], stores: [postgres, redis], events: true, temporal: false }
 products-api: { kind: api, service: products, args: [api, products], port: 3002, calls: [users-api], stores: [mongo, postgres], temporal: false }
-orders-api: { kind: api, service: orders, args: [api, orders], port: 3003, calls: [users-api, products-api], stores: [postgres, redis], temporal: true }
+orders-api: { kind: api, service: orders, args: [api, orders], port: 3003, calls: [users-api, products-api], stores: [postgres, redis], events: true, temporal: true }
 payments-api: { kind: api, service: payments, args: [api, payments], port: 3004, calls: [users-api], stores: [postgres], temporal: false }
-notifications-api: { kind: api, service: notifications, args: [api, notifications], port: 3005, calls: [users-api], stores: [redis], temporal: false }
+notifications-api: { kind: api, service: notifications, args: [api, notifications], port: 3005, calls: [users-api], stores: [redis], events: true, temporal: false }
 gateway: { kind: gateway, service: gateway, args: [api, gateway], port: 8080, calls: [users-api, products-api, orders-api, payments-api, notifications-api], stores: [redis], temporal: false }
 users-worker: { kind: worker, service: users, taskQueue: users, args: [worker, users], port: 9401, calls: [], stores: [postgres], temporal: true }
-products-worker: { kind: worker, service: products, taskQueue: inventory, args: [worker, products], port: 9402, calls: [], stores: [postgres, redis], temporal: true }
+products-worker: { kind: worker, service: products, taskQueue: inventory, args: [worker, products], port: 9402, calls: [], stores: [postgres, redis], events: true, temporal: true }
 orders-worker: { kind: worker, service: orders, taskQueue: orders, args: [worker, orders], port: 9403, calls: [], stores: [postgres, redis], temporal: true }
-payments-worker: { kind: worker, service: payments, taskQueue: payments, args: [worker, payments], port: 9404, calls: [], stores: [postgres, redis], temporal: true }
+payments-worker: { kind: worker, service: payments, taskQueue: payments, args: [worker, payments], port: 9404, calls: [], stores: [postgres, redis], events: true, temporal: true }
 notifications-worker: { kind: worker, service: notifications, taskQueue: notifications, args: [worker, notifications], port: 9405, calls: [], stores: [redis], temporal: true }
 {{- if .Values.codecServer.enabled }}
 codec-server: { kind: codec, service: codec, args: [codec-server], port: 8089, calls: [{{ if eq .Values.codecServer.auth "token" }}users-api{{ end }}], stores: [], temporal: false }
 {{- end }}
+{{- end -}}
+
+{{/*
+KAFKA_BROKERS: the in-chart node (kafka.enabled) by its stable name, which it also advertises; else
+kafka.brokers. Empty when neither, which events.transport kafka cannot do with.
+*/}}
+{{- define "ordersaga.kafkaBrokers" -}}
+{{- if .Values.kafka.enabled -}}
+{{- $kafka := printf "%s-kafka" (include "ordersaga.fullname" .) -}}
+{{- printf "%s-0.%s.%s.svc:9092" $kafka $kafka .Release.Namespace -}}
+{{- else -}}
+{{- .Values.kafka.brokers -}}
+{{- end -}}
+{{- if and (eq .Values.events.transport "kafka") (not (or .Values.kafka.enabled .Values.kafka.brokers)) -}}
+{{- fail "events.transport is kafka but no broker is given: set kafka.enabled=true (one in-chart KRaft node) or kafka.brokers (your cluster, host:port comma-separated)" -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The one-shot jobs: what they reach. */}}

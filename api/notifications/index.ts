@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { eventStream } from '../../contracts/index.js';
+import { eventStream, eventTopic } from '../../contracts/index.js';
 import { createNotifications } from '../../db/notifications/notifications.js';
 import { registerConsumerLag } from '../../lib/events/metrics.js';
 import { openSubscription } from '../../lib/events/open-bus.js';
@@ -30,9 +30,9 @@ export const notificationsService: Role = async ({ config, logger, registry }) =
       handle: handleUserEvents({ notifications, logger }),
     },
   );
-  // The lag gauge reads XINFO GROUPS: Redis only for now (Kafka's lag is not measured yet).
-  if (config.EVENTS_TRANSPORT === 'redis')
-    registerConsumerLag(registry, r.client, [{ stream: eventStream('users'), group: NOTIFICATIONS_GROUP }]);
+  // The group's lag, on the stream (Redis) or topic (Kafka) it reads.
+  const stream = config.EVENTS_TRANSPORT === 'kafka' ? eventTopic('users') : eventStream('users');
+  registerConsumerLag(registry, [{ stream, group: NOTIFICATIONS_GROUP, lag: consumer.lag }]);
   return {
     routes: createNotificationsApp({ notifications, verify: remoteVerifier(config) }),
     resources: [r, ...consumer.resources],

@@ -76,7 +76,7 @@ export function createKafkaEventBus(
     /** Group session timeout of the members (kafkajs's default 30 s); tests shorten it. */
     sessionTimeoutMs?: number;
   },
-): EventBus & { kafka: Kafka } {
+): EventBus & { kafka: Kafka; admin: () => Promise<Admin> } {
   const kafka = kafkaClient(config.KAFKA_BROKERS, deps.clientId, deps.logger);
   const producer = kafkaProducer(kafka);
   const connect = connectOnce(kafka, producer);
@@ -101,6 +101,11 @@ export function createKafkaEventBus(
     transport: 'kafka',
     kafka,
     resource,
+    /** The bus's admin client, connected (closed with the resource). */
+    admin: async () => {
+      await adminConnected();
+      return admin;
+    },
     publisher: createKafkaPublisher(producer, { connect, metrics: deps.metrics }),
     subscribe(opts) {
       if (!deps.processed) throw new Error('a Kafka consumer group member needs the handled-event marks');

@@ -38,6 +38,8 @@ export interface KafkaConsumerOptions extends SubscribeOptions {
   metrics?: EventMetrics;
   /** Group session timeout (kafkajs's default 30 s); tests shorten it. */
   sessionTimeoutMs?: number;
+  /** The topic to read when not the source's own (`events.<source>`): a test's topic of its own. */
+  topic?: string;
 }
 
 export interface KafkaMember extends Task {
@@ -52,7 +54,7 @@ type Outcome = 'commit' | 'stopped';
 
 export function startKafkaConsumer(opts: KafkaConsumerOptions): KafkaMember {
   const { kafka, producer, processed, group, consumer: member, metrics } = opts;
-  const topic = eventTopic(opts.source);
+  const topic = opts.topic ?? eventTopic(opts.source);
   const log = opts.logger.child({ component: 'event-consumer', topic, group, consumer: member });
   const controller = new AbortController();
   const consumer = kafka.consumer({

@@ -1,7 +1,9 @@
 /** The event metrics, on the process's own registry (one set per process). */
 import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readGroups } from './groups.js';
+import { readKafkaGroups } from './kafka-groups.js';
 
 export function createEventMetrics(registry: Registry) {
   const existing = registry.getSingleMetric('ordersaga_events_published_total');
@@ -45,24 +47,38 @@ function metricsOf(registry: Registry) {
 
 export type EventMetrics = ReturnType<typeof createEventMetrics>;
 
+/** A group's lag on one stream or topic, read at each scrape; null when the transport cannot tell. */
+export type LagReader = () => Promise<number | null>;
+
+/** The lag of a group on a Redis stream: entries not yet delivered to it (XINFO GROUPS `lag`). */
+export const redisLag =
+  (redis: Redis, stream: string, group: string): LagReader =>
+  async () =>
+    (await readGroups(redis, stream)).find((g) => g.name === group)?.lag ?? null;
+
+/** The lag of a group on a Kafka topic: messages past its committed offsets, over every partition. */
+export const kafkaLag =
+  (admin: () => Promise<Admin>, topic: string, group: string): LagReader =>
+  async () =>
+    (await readKafkaGroups(await admin(), [topic]))[0]?.groups.find((g) => g.name === group)?.lag ?? null;
+
 /**
- * `ordersaga_events_consumer_lag{group,stream}`: entries of the stream that the group has not yet been
- * given (XINFO GROUPS `lag`), read from Redis at each scrape.
+ * `ordersaga_events_consumer_lag{group,stream}`: what the group has still to read of the stream (Redis) or
+ * topic (Kafka), read from the transport at each scrape. A read that fails leaves the last value.
  */
 export function registerConsumerLag(
   registry: Registry,
-  redis: Redis,
-  groups: { stream: string; group: string }[],
+  groups: { stream: string; group: string; lag: LagReader }[],
 ): void {
   new Gauge({
     name: 'ordersaga_events_consumer_lag',
-    help: 'Entries of a stream not yet delivered to a consumer group.',
+    help: 'Events of a stream or topic a consumer group has not read yet.',
     labelNames: ['group', 'stream'],
     registers: [registry],
     async collect() {
-      for (const { stream, group } of groups) {
-        const info = (await readGroups(redis, stream)).find((g) => g.name === group);
-        if (info?.lag != null) this.set({ group, stream }, info.lag);
+      for (const { stream, group, lag } of groups) {
+        const value = await lag().catch(() => null);
+        if (value != null) this.set({ group, stream }, value);
       }
     },
   });

@@ -6,13 +6,14 @@
  */
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
+import { eventStream, eventTopic } from '../../contracts/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { redis, type Resource } from '../resources.js';
 import type { Task } from '../runner.js';
 import type { SubscribeOptions } from './bus.js';
 import { createKafkaEventBus } from './kafka-bus.js';
-import { createEventMetrics } from './metrics.js';
+import { createEventMetrics, kafkaLag, redisLag, type LagReader } from './metrics.js';
 import { redisProcessedEvents } from './processed.js';
 import { openEventPublisher, type EventPublisher } from './publisher.js';
 import { createRedisEventBus } from './redis-bus.js';
@@ -41,16 +42,25 @@ export function openPublishing(
   return { publisher: bus.publisher, resource: bus.resource };
 }
 
-/** One consumer group member, and the connections it holds (for /ready and shutdown, after the task). */
+/**
+ * One consumer group member, the connections it holds (for /ready and shutdown, after the task), and its
+ * group's lag for the `ordersaga_events_consumer_lag` gauge.
+ */
 export function openSubscription(
   config: BusConfig,
   deps: BusDeps,
   opts: SubscribeOptions,
-): { task: Task; resources: Resource<unknown>[] } {
+): { task: Task; resources: Resource<unknown>[]; lag: LagReader } {
   const metrics = createEventMetrics(deps.registry);
   if (config.EVENTS_TRANSPORT === 'redis') {
     const { task, resource } = createRedisEventBus(config, { logger: deps.logger, metrics }).subscribe(opts);
-    return { task, resources: [resource] };
+    // The member blocks on its own connection; the lag is read on another.
+    const reads = redis(config.REDIS_URL);
+    return {
+      task,
+      resources: [resource, reads],
+      lag: redisLag(reads.client, eventStream(opts.source), opts.group),
+    };
   }
   const marks = redis(config.REDIS_URL);
   const bus = createKafkaEventBus(config, {
@@ -61,5 +71,10 @@ export function openSubscription(
   });
   const { task } = bus.subscribe(opts);
   // The bus's producer (dead letters) and admin client close after the member has left its group.
-  return { task, resources: [bus.resource, marks] };
+  return {
+    task,
+    resources: [bus.resource, marks],
+    // Read with the bus's admin client, which also answers its readiness.
+    lag: kafkaLag(bus.admin, eventTopic(opts.source), opts.group),
+  };
 }

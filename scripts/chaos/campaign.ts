@@ -20,6 +20,8 @@ export interface ChaosTarget {
   /** The stack's PostgreSQL databases, by service. */
   databaseUrls: Record<'users' | 'orders' | 'payments' | 'inventory', string>;
   redisUrl: string;
+  /** The stack's Kafka brokers when its events are on Kafka (EVENTS_TRANSPORT=kafka); else on Redis. */
+  kafkaBrokers?: string[];
   temporalAddress: string;
   temporalNamespace: string;
   /** Each process's /ready, to wait for the stack to be whole again. */

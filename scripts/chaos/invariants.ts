@@ -5,8 +5,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { eventStream, type EventType } from '../../contracts/index.js';
-import { parseEvent, sagaFactId } from '../../lib/events/envelope.js';
+import type { EventType } from '../../contracts/index.js';
+import { sagaFactId } from '../../lib/events/envelope.js';
+import { openEventsOperator } from '../../lib/events/operator.js';
 import type { CampaignRun, ChaosTarget } from './campaign.js';
 
 export interface Invariant {
@@ -220,12 +221,16 @@ export async function checkInvariants(target: ChaosTarget, run: CampaignRun): Pr
   // 7. Events: each order's facts are the ones its stores show (none lost, none invented), each one event.
   const factViolations: string[] = [];
   let factCount = 0;
-  const events = new Redis(target.redisUrl);
+  // From the transport the stack's events are on: its Redis streams, or its Kafka topics.
+  const events = openEventsOperator({
+    EVENTS_TRANSPORT: target.kafkaBrokers ? 'kafka' : 'redis',
+    KAFKA_BROKERS: target.kafkaBrokers ?? [],
+    REDIS_URL: target.redisUrl,
+  });
   try {
     const facts = new Map<string, Map<string, Set<string>>>();
     for (const source of ['orders', 'payments', 'inventory'] as const) {
-      for (const [, fields] of (await events.xrange(eventStream(source), '-', '+')) as [string, string[]][]) {
-        const event = parseEvent(fields[1]);
+      for (const event of await events.events(source)) {
         const orderId = (event.data as { orderId?: string }).orderId ?? '';
         if (!byId.has(orderId)) continue;
         factCount++;
@@ -265,7 +270,7 @@ export async function checkInvariants(target: ChaosTarget, run: CampaignRun): Pr
       }
     }
   } finally {
-    events.disconnect();
+    await events.close();
   }
   add(
     '7. each order’s events are the facts its stores show — none lost, none invented, each one event id',

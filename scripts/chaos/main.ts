@@ -6,7 +6,9 @@
  * CHAOS_REDIS_URL use running servers instead (databases ordersaga_chaos_*, emptied first); those are never
  * restarted. `--temporal server|cluster` runs the stack on the real Temporal server (databases
  * ordersaga_chaos_temporal*); with `cluster`, each of its four services is killed on its own, and in both
- * modes every server process is then killed together once.
+ * modes every server process is then killed together once. `--events kafka` (or EVENTS_TRANSPORT=kafka) puts
+ * the events on a local Kafka broker of the stack's own, which the campaign SIGKILLs once; its supervisor
+ * starts it again on its data, and invariant 7 reads the facts from its topics.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,13 +36,19 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '180s' },
     brownout: { type: 'string', default: '8s' },
     temporal: { type: 'string', default: process.env.ORDERSAGA_TEMPORAL ?? 'dev' },
+    events: { type: 'string', default: process.env.EVENTS_TRANSPORT ?? 'redis' },
   },
 });
+if (values.events !== 'redis' && values.events !== 'kafka') {
+  console.error(`--events wants redis or kafka, not ${values.events}`);
+  process.exit(2);
+}
+const onKafka = values.events === 'kafka';
 const engine = parseTemporalEngine(values.temporal, '--temporal');
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 1_000_000);
-const again = engine === 'dev' ? '' : ` --temporal ${engine}`;
+const again = `${engine === 'dev' ? '' : ` --temporal ${engine}`}${onKafka ? ' --events kafka' : ''}`;
 console.log(
-  `chaos: seed ${seed} on Temporal ${engine} (repeat with: npm run chaos -- --seed ${seed}${again})`,
+  `chaos: seed ${seed} on Temporal ${engine}, events on ${values.events} (repeat with: npm run chaos -- --seed ${seed}${again})`,
 );
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-chaos-'));
@@ -48,8 +56,9 @@ const storeUrls = EXTERNAL
   ? await freshStores(POSTGRES, 'ordersaga_chaos', REDIS)
   : storeUrlsFor(POSTGRES, 'ordersaga_chaos');
 
-const ports = await Promise.all(Array.from({ length: 11 }, () => freePort()));
-const [temporal, ui, mongo, postgresPort, redisPort, gateway, ...servicePorts] = ports as [
+const ports = await Promise.all(Array.from({ length: 12 }, () => freePort()));
+const [temporal, ui, mongo, postgresPort, redisPort, kafkaPort, gateway, ...servicePorts] = ports as [
+  number,
   number,
   number,
   number,
@@ -76,6 +85,7 @@ const env: Record<string, string> = {
   ADMIN_EMAIL: 'admin@chaos.ordersaga.local',
   ADMIN_PASSWORD: 'chaos-admin-password',
   ...TEST_STACK_SETTINGS,
+  EVENTS_TRANSPORT: values.events,
 };
 const stack = await startStack({
   dataDir,
@@ -87,6 +97,7 @@ const stack = await startStack({
     server: { databasePrefix: 'ordersaga_chaos', webUi: false },
   },
   mongo: { port: mongo },
+  ...(onKafka ? { kafka: { port: kafkaPort } } : {}),
   ...(EXTERNAL ? {} : { ownStores: { postgresPort, redisPort } }),
   output: 'file',
   say: (m) => console.log(`chaos: ${m}`),
@@ -104,6 +115,7 @@ try {
       inventory: stack.config.DATABASE_URL_INVENTORY,
     },
     redisUrl: stack.config.REDIS_URL,
+    ...(onKafka ? { kafkaBrokers: stack.config.KAFKA_BROKERS } : {}),
     temporalAddress: stack.urls.temporalAddress,
     temporalNamespace: stack.config.TEMPORAL_NAMESPACE,
     readyUrls: [
@@ -123,6 +135,7 @@ try {
       'gateway',
       ...stack.temporalProcesses.filter((name) => name !== 'temporal-ui'),
       'ferretdb',
+      ...(onKafka ? ['kafka'] : []),
     ],
     brownoutMs: parseDuration(values.brownout),
     restartStores: !EXTERNAL,

@@ -1,10 +1,13 @@
 /**
  * A short fault campaign inside `npm test` (the long one is `npm run chaos`): seeded orders through the
  * gateway while every worker and API process, the gateway, the Temporal dev server (in the engine project,
- * each service of the real server's cluster, then all of them together) and FerretDB are SIGKILLed once each, the Temporal server is paused longer than the order service's deadline, PostgreSQL
+ * each service of the real server's cluster, then all of them together, and its Kafka broker, since that
+ * stack's events are on Kafka) and FerretDB are SIGKILLed once each, the Temporal server is paused longer
+ * than the order service's deadline, PostgreSQL
  * backends are terminated and Redis connections killed, and the stack's own PostgreSQL and Redis are
  * restarted and crashed; then every invariant is read from the stores. The seed is printed; ORDERSAGA_CHAOS_SEED=<n> repeats a run.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +17,7 @@ import { runCampaign, temporalEngineProcesses, type ChaosTarget } from '../../sc
 import { checkInvariants, report } from '../../scripts/chaos/invariants.js';
 import { Redis } from 'ioredis';
 import { stack } from '../support/client.js';
+import { eventsDriver } from '../support/events.js';
 import { redisKeys, sql } from '../support/stores.js';
 
 describe('chaos', () => {
@@ -25,6 +29,8 @@ describe('chaos', () => {
     const ownStores = existsSync(join(s.pidsDir, 'postgres.pid'));
     const engine = temporalEngineProcesses(s.pidsDir);
     const realServer = s.temporalEngine !== 'dev';
+    // The engine project's stack has its events on Kafka: its broker is SIGKILLed once too.
+    const onKafka = s.eventsTransport === 'kafka';
     expect(engine).toEqual(
       s.temporalEngine === 'cluster'
         ? ['temporal-frontend', 'temporal-history', 'temporal-matching', 'temporal-worker']
@@ -36,6 +42,7 @@ describe('chaos', () => {
       pidsDir: s.pidsDir,
       databaseUrls: s.databaseUrls,
       redisUrl: s.redisUrl,
+      ...(onKafka ? { kafkaBrokers: s.kafkaBrokers } : {}),
       temporalAddress: s.temporalAddress,
       temporalNamespace: 'default',
       readyUrls: [
@@ -56,6 +63,7 @@ describe('chaos', () => {
         'gateway',
         ...engine,
         'ferretdb',
+        ...(onKafka ? ['kafka'] : []),
       ],
       // Longer than the order service's 5 s deadline for Temporal's answer.
       brownoutMs: 8_000,
@@ -69,9 +77,10 @@ describe('chaos', () => {
     // 3 rounds of killed connections (6), the brownout, on the real server every engine process killed
     // together, and the stack's own PostgreSQL restarted and crashed and its Redis crashed.
     expect(run.faults.filter((f) => !f.what.includes('(failed')).length).toBe(
-      12 + engine.length + 6 + 1 + (realServer ? 1 : 0) + (ownStores ? 3 : 0),
+      12 + engine.length + (onKafka ? 1 : 0) + 6 + 1 + (realServer ? 1 : 0) + (ownStores ? 3 : 0),
     );
     if (realServer) expect(run.faults.map((f) => f.what)).toContainEqual(expect.stringMatching(/together/));
+    if (onKafka) expect(run.faults.map((f) => f.what)).toContain('SIGKILL kafka');
     expect(run.placed.length).toBeGreaterThan(0);
     expect(invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.violations.join('; ')}`)).toEqual([]);
 
@@ -85,24 +94,25 @@ describe('chaos', () => {
     const [key] = await redisKeys(`notification:${run.placed[0]!.id}:*`);
     const redis = new Redis(s.redisUrl);
     await redis.del(key!);
-    // Every copy: a retried activity publishes the same event again (same id), and one copy would still count.
-    const captured = (await redis.xrange(eventStream('payments'), '-', '+')).filter(([, fields]) =>
-      fields[1]!.includes(`"orderId":"${run.placed[0]!.id}"`),
+    const invented = newEvent(
+      'payment.refunded',
+      { paymentId: 'p', orderId: run.placed[0]!.id, amountCents: 1, currency: 'USD' },
+      { correlationId: 'x', id: sagaFactId(`order-${run.placed[0]!.id}`, 'payment.refunded') },
     );
-    if (captured.length > 0) await redis.xdel(eventStream('payments'), ...captured.map(([id]) => id));
-    else
-      await redis.xadd(
-        eventStream('payments'),
-        '*',
-        'event',
-        JSON.stringify(
-          newEvent(
-            'payment.refunded',
-            { paymentId: 'p', orderId: run.placed[0]!.id, amountCents: 1, currency: 'USD' },
-            { correlationId: 'x', id: sagaFactId(`order-${run.placed[0]!.id}`, 'payment.refunded') },
-          ),
-        ),
+    if (onKafka) {
+      // A topic cannot lose one record: a second refund under an id of its own is invented either way
+      // (a fact with no refund behind it, or one refund under two ids).
+      const events = eventsDriver();
+      await events.publisher.publish({ ...invented, id: randomUUID() });
+      await events.close();
+    } else {
+      // Every copy: a retried activity publishes the same event again (same id), and one copy would still count.
+      const captured = (await redis.xrange(eventStream('payments'), '-', '+')).filter(([, fields]) =>
+        fields[1]!.includes(`"orderId":"${run.placed[0]!.id}"`),
       );
+      if (captured.length > 0) await redis.xdel(eventStream('payments'), ...captured.map(([id]) => id));
+      else await redis.xadd(eventStream('payments'), '*', 'event', JSON.stringify(invented));
+    }
     redis.disconnect();
     const broken = await checkInvariants(target, run);
     expect(broken.filter((i) => !i.ok).map((i) => i.name.slice(0, 2))).toEqual(['3.', '4.', '7.', '8.']);

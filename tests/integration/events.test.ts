@@ -1,30 +1,21 @@
 /**
- * Domain events on the stack's real Redis and PostgreSQL: consumer groups that retry, dead-letter and drop
- * duplicates; a consumer killed mid-message; the outbox relay dying between publishing and marking; and
- * the facts an order and a user's life publish, with the notification service's job on user.deleted.
+ * Domain events on the stack's real transport, through one driver (tests/support/events.ts): Redis Streams
+ * in the `integration` project, Kafka in the `engine` project. Consumer groups that retry, dead-letter and
+ * drop duplicates; a consumer killed mid-message; the outbox relay dying between publishing and marking;
+ * `npm run events`; and the facts an order and a user's life publish, with the notification service's job
+ * on user.deleted. Redis's own pending-list paging is in events-redis.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEAD_LETTER_STREAM,
-  eventStream,
-  type DomainEvent,
-  type EventEnvelope,
-} from '../../contracts/index.js';
+import type { EventEnvelope } from '../../contracts/index.js';
 import { addToOutbox, relayOnce } from '../../db/outbox.js';
 import { createDb, ensureDatabase, migrateDatabase } from '../../db/postgres.js';
 import * as usersSchema from '../../db/users/schema.js';
 import { createUsers } from '../../db/users/users.js';
-import { processedKey, startConsumer, type Consumer } from '../../lib/events/consumer.js';
-import { readGroups } from '../../lib/events/groups.js';
-import { EVENT_FIELD, newEvent, parseEvent, sagaFactId } from '../../lib/events/envelope.js';
-import { createEventMetrics } from '../../lib/events/metrics.js';
-import { createEventPublisher } from '../../lib/events/publisher.js';
-import { listDeadLetters } from '../../lib/events/dead-letters.js';
+import { newEvent, sagaFactId } from '../../lib/events/envelope.js';
 import { createLogger } from '../../lib/logger.js';
 import { runEventsCommand } from '../../scripts/events.js';
 import {
@@ -37,78 +28,46 @@ import {
   waitForOrder,
   waitUntil,
 } from '../support/client.js';
+import { eventsDriver, type EventsDriver } from '../support/events.js';
 import { parseMetrics, sum } from '../support/metrics.js';
 import { redisKeys } from '../support/stores.js';
 
 const logger = createLogger('events-test', 'silent');
-let redis: Redis;
-const consumers: Consumer[] = [];
+let events: EventsDriver;
 
 beforeAll(() => {
-  redis = new Redis(stack().redisUrl);
+  events = eventsDriver();
 });
 
 afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.stop()));
-  redis.disconnect();
+  await events.close();
 });
 
-/** A stream of this test's own (named like the real ones, so a dead letter can be replayed onto it). */
-const testStream = () => `events:test-${randomUUID()}`;
-
 /** An envelope whose data carries what the test's handler looks at. */
-const testEvent = (data: Record<string, unknown>, id?: string): EventEnvelope =>
-  newEvent('user.deleted', { userId: randomUUID(), ...data }, { correlationId: 'events-test', id });
+const testEvent = (data: Record<string, unknown>, opts: { id?: string; correlationId?: string } = {}) =>
+  newEvent(
+    'user.deleted',
+    { userId: randomUUID(), ...data },
+    { correlationId: opts.correlationId ?? 'events-test', id: opts.id },
+  );
 
-const append = (stream: string, event: EventEnvelope | string) =>
-  redis.xadd(stream, '*', EVENT_FIELD, typeof event === 'string' ? event : JSON.stringify(event));
-
-function consume(
-  stream: string,
-  group: string,
-  handle: (event: DomainEvent, delivery: { entryId: string; deliveries: number }) => Promise<void>,
-  opts: {
-    maxDeliveries?: number;
-    retryBaseMs?: number;
-    retryMaxMs?: number;
-    registry?: Registry;
-    consumer?: string;
-  } = {},
-) {
-  const consumer = startConsumer({
-    redis: new Redis(stack().redisUrl),
-    stream,
-    group,
-    consumer: opts.consumer ?? `test-${randomUUID().slice(0, 8)}`,
-    handle,
-    logger,
-    metrics: opts.registry ? createEventMetrics(opts.registry) : undefined,
-    maxDeliveries: opts.maxDeliveries ?? 3,
-    retryBaseMs: opts.retryBaseMs ?? 300,
-    retryMaxMs: opts.retryMaxMs ?? 2000,
-    blockMs: 100,
-  });
-  consumers.push(consumer);
-  return consumer;
-}
-
-/** The group's pending entries (delivered, not acknowledged). */
-const pendingOf = async (stream: string, group: string) =>
-  Number(((await redis.xpending(stream, group)) as [number])[0]);
+/** The dead letters of one test stream or topic. */
+const deadLettersOf = async (place: string) =>
+  (await events.operator.deadLetters(1000)).filter((l) => l.stream === place);
 
 /** A metric of a test consumer's own registry, read as a scrape would read it. */
 const metricValue = async (registry: Registry, name: string, labels: Record<string, string>) =>
   sum(parseMetrics(await registry.metrics()), name, labels);
 
 describe('consumer groups', () => {
-  it('moves a poison message to the dead-letter stream after N deliveries while the others keep flowing', async () => {
-    const stream = testStream();
-    const group = 'poison-test';
+  it('moves a poison message to the dead letters after N deliveries while the others keep flowing', async () => {
+    const place = events.newPlace();
+    const group = `poison-test-${randomUUID().slice(0, 8)}`;
     const calls: string[] = [];
     let poisonFixed = false;
     const registry = new Registry();
-    consume(
-      stream,
+    events.consume(
+      place,
       group,
       async (event) => {
         const { n } = event.data as unknown as { n: number | 'poison' };
@@ -117,17 +76,16 @@ describe('consumer groups', () => {
       },
       { maxDeliveries: 3, registry },
     );
-    const poison = testEvent({ n: 'poison' });
-    await append(stream, poison);
-    for (let n = 0; n < 20; n++) await append(stream, testEvent({ n }));
-    await append(stream, 'not json at all');
+    // Even numbers share the poison's correlation id (on Kafka: its key, so its partition); odd ones have
+    // their own.
+    const poison = testEvent({ n: 'poison' }, { correlationId: 'poison-key' });
+    await events.append(place, poison);
+    const keyOf = (n: number) => (n % 2 === 0 ? 'poison-key' : `key-${n}`);
+    for (let n = 0; n < 20; n++) await events.append(place, testEvent({ n }, { correlationId: keyOf(n) }));
+    await events.append(place, 'not json at all');
 
-    await waitUntil(
-      async () => (await listDeadLetters(redis, 100)).filter((l) => l.stream === stream).length === 2,
-      20_000,
-      'two dead letters',
-    );
-    const letters = (await listDeadLetters(redis, 100)).filter((l) => l.stream === stream);
+    await waitUntil(async () => (await deadLettersOf(place)).length === 2, 20_000, 'two dead letters');
+    const letters = await deadLettersOf(place);
     const poisoned = letters.find((l) => l.event.includes('"poison"'))!;
     expect(poisoned).toMatchObject({ group, deliveries: 3, error: 'cannot handle this one' });
     expect(JSON.parse(poisoned.event)).toEqual(poison);
@@ -137,14 +95,23 @@ describe('consumer groups', () => {
       error: 'the entry is not JSON',
     });
 
-    // Every other message was handled once, and all of them before the poison's last attempt.
+    // Every other message was handled once.
+    await waitUntil(async () => (await events.unfinished(place, group)) === 0, 10_000, 'the group done');
     const good = calls.filter((c) => c !== 'poison');
     expect(good.sort((a, b) => Number(a) - Number(b))).toEqual(
       Array.from({ length: 20 }, (_, n) => String(n)),
     );
     expect(calls.filter((c) => c === 'poison')).toHaveLength(3);
-    expect(calls.lastIndexOf('poison')).toBeGreaterThan(Math.max(...good.map((g) => calls.indexOf(g))));
-    expect(await pendingOf(stream, group)).toBe(0);
+    const lastPoison = calls.lastIndexOf('poison');
+    const sharingItsKey = good.filter((g) => keyOf(Number(g)) === 'poison-key');
+    if (events.transport === 'redis') {
+      // Redis: every other message, all of them before the poison's last attempt.
+      expect(lastPoison).toBeGreaterThan(Math.max(...good.map((g) => calls.indexOf(g))));
+    } else {
+      // Kafka keeps a key's order: the poison's key waits for it, in order; the other keys do not.
+      expect(Math.min(...sharingItsKey.map((g) => calls.indexOf(g)))).toBeGreaterThan(lastPoison);
+      expect(calls.filter((c) => sharingItsKey.includes(c))).toEqual(sharingItsKey);
+    }
     expect(await metricValue(registry, 'ordersaga_events_retried_total', { group })).toBe(2);
     expect(await metricValue(registry, 'ordersaga_events_dead_lettered_total', { group })).toBe(2);
     expect(
@@ -154,24 +121,24 @@ describe('consumer groups', () => {
     // The operator fixes the cause and replays it: handled once more, and gone from the dead letters.
     poisonFixed = true;
     const out: string[] = [];
-    expect(await runEventsCommand(redis, ['replay', poisoned.id], (l) => out.push(l))).toBe(0);
+    expect(await runEventsCommand(events.operator, ['replay', poisoned.id], (l) => out.push(l))).toBe(0);
     expect(out[0]).toMatch(new RegExp(`^replayed ${poisoned.id} as entry `));
     await waitUntil(
       async () => calls.filter((c) => c === 'poison').length === 4,
       10_000,
       'the replayed event',
     );
-    await waitUntil(async () => (await pendingOf(stream, group)) === 0);
-    expect((await listDeadLetters(redis, 100)).some((l) => l.id === poisoned.id)).toBe(false);
-    expect(await runEventsCommand(redis, ['replay', poisoned.id], () => {})).toBe(1);
+    await waitUntil(async () => (await events.unfinished(place, group)) === 0);
+    expect((await deadLettersOf(place)).some((l) => l.id === poisoned.id)).toBe(false);
+    expect(await runEventsCommand(events.operator, ['replay', poisoned.id], () => {})).toBe(1);
   });
 
   it('redelivers to another member the message whose consumer was killed while handling it', async () => {
-    const stream = testStream();
-    const group = 'kill-test';
+    const place = events.newPlace();
+    const group = `kill-test-${randomUUID().slice(0, 8)}`;
     const hanging = testEvent({ hang: true });
     const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/event-consumer.ts'], {
-      env: { ...process.env, REDIS_URL: stack().redisUrl, STREAM: stream, GROUP: group, CONSUMER: 'doomed' },
+      env: { ...process.env, ...events.childEnv(place), GROUP: group, CONSUMER: 'doomed' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const started = new Promise<string>((resolve, reject) => {
@@ -181,83 +148,55 @@ describe('consumer groups', () => {
       });
       child.on('exit', (code) => reject(new Error(`the consumer exited early (${code})`)));
     });
-    await append(stream, hanging);
+    await events.append(place, hanging);
     const entryId = await started;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
-    const [[, owner, , deliveries]] = (await redis.xpending(stream, group, '-', '+', 10)) as [
-      [string, string, number, number],
-    ];
-    expect({ owner, deliveries }).toEqual({ owner: 'doomed', deliveries: 1 });
+    // Delivered, never acknowledged: still the group's to finish.
+    expect(await events.unfinished(place, group)).toBe(1);
 
     const handled: { entryId: string; deliveries: number; id: string }[] = [];
-    consume(stream, group, async (event, delivery) => void handled.push({ ...delivery, id: event.id }), {
-      consumer: 'survivor',
-    });
-    await waitUntil(async () => handled.length === 1, 10_000, 'the redelivery');
-    expect(handled).toEqual([{ entryId, deliveries: 2, id: hanging.id }]);
-    await waitUntil(async () => (await pendingOf(stream, group)) === 0);
-  });
-
-  it('retries a due entry that sits behind more than a page of entries still backing off', async () => {
-    const stream = testStream();
-    const group = 'window-test';
-    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
-    const backingOff: string[] = [];
-    for (let n = 0; n < 25; n++) backingOff.push((await append(stream, testEvent({ n })))!);
-    const ready = testEvent({ ready: true });
-    const readyEntry = (await append(stream, ready))!;
-    // A member that died holding all of them: the 25 first have failed 9 times (256 s of backoff at a 1 s
-    // base), the last once (1 s); all have been idle 2 s, so each is listed by XPENDING … IDLE 1000.
-    await redis.xreadgroup('GROUP', group, 'ghost', 'COUNT', 100, 'STREAMS', stream, '>');
-    await redis.xclaim(stream, group, 'ghost', 0, ...backingOff, 'IDLE', 2000, 'RETRYCOUNT', 9);
-    await redis.xclaim(stream, group, 'ghost', 0, readyEntry, 'IDLE', 2000, 'RETRYCOUNT', 1);
-    const deliveriesOf = async () =>
-      ((await redis.xpending(stream, group, '-', '+', 100)) as [string, string, number, number][]).map(
-        ([id, owner, , deliveries]) =>
-          `${id === readyEntry ? 'ready' : 'backing-off'}:${owner}:${deliveries}`,
-      );
-    expect(new Set(await deliveriesOf())).toEqual(new Set(['backing-off:ghost:9', 'ready:ghost:1']));
-
-    const handled: string[] = [];
-    consume(stream, group, async (event) => void handled.push(event.id), {
-      consumer: 'survivor',
-      retryBaseMs: 1000,
-      retryMaxMs: 600_000,
-      maxDeliveries: 20,
-    });
-    await waitUntil(async () => handled.length === 1, 10_000, 'the due entry behind the backing-off ones');
-    expect(handled).toEqual([ready.id]);
-    // The others are still backing off, untouched.
-    expect(await deliveriesOf()).toEqual(backingOff.map(() => 'backing-off:ghost:9'));
+    events.consume(
+      place,
+      group,
+      async (event, delivery) => void handled.push({ ...delivery, id: event.id }),
+      {
+        consumer: 'survivor',
+      },
+    );
+    await waitUntil(async () => handled.length === 1, 30_000, 'the redelivery');
+    // Redis counts the delivery in the group's pending list; a Kafka member counts its own, from 1.
+    expect(handled).toEqual([{ entryId, deliveries: events.transport === 'redis' ? 2 : 1, id: hanging.id }]);
+    await waitUntil(async () => (await events.unfinished(place, group)) === 0);
   });
 
   it("replays a dead letter to its own group only, even after the other groups' memory of it expired", async () => {
-    const stream = testStream();
+    const place = events.newPlace();
     const event = testEvent({ n: 1 });
+    const [failing, other] = ['replay-failing', 'replay-other'].map(
+      (g) => `${g}-${randomUUID().slice(0, 8)}`,
+    );
     let fixed = false;
     const handledBy = { failing: 0, other: 0 };
-    consume(stream, 'replay-failing', async () => {
+    events.consume(place, failing!, async () => {
       handledBy.failing++;
       if (!fixed) throw new Error('not yet');
     });
-    consume(stream, 'replay-other', async () => void handledBy.other++);
-    await append(stream, event);
-    const letter = async () =>
-      (await listDeadLetters(redis, 100)).find((l) => l.stream === stream && l.group === 'replay-failing');
+    events.consume(place, other!, async () => void handledBy.other++);
+    await events.append(place, event);
+    const letter = async () => (await deadLettersOf(place)).find((l) => l.group === failing);
     await waitUntil(async () => (await letter()) !== undefined, 20_000, 'the dead letter');
     await waitUntil(async () => handledBy.other === 1, 10_000, 'the other group handling it');
-    // What the processed-key TTL does, days later.
-    expect(await redis.del(processedKey('replay-other', event.id))).toBe(1);
+    // What the handled-event marks' TTL does, days later.
+    expect(await events.forget(other!, event.id)).toBe(true);
 
     fixed = true;
-    expect(await runEventsCommand(redis, ['replay', (await letter())!.id], () => {})).toBe(0);
+    expect(await runEventsCommand(events.operator, ['replay', (await letter())!.id], () => {})).toBe(0);
     await waitUntil(async () => handledBy.failing === 4, 10_000, 'the replay handled by its group');
-    const last = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1))[0]![0];
     await waitUntil(
       async () =>
-        (await readGroups(redis, stream)).every((g) => g.lastDeliveredId === last && g.pending === 0),
+        (await events.unfinished(place, failing!)) === 0 && (await events.unfinished(place, other!)) === 0,
       10_000,
       'both groups past the replayed entry',
     );
@@ -265,15 +204,15 @@ describe('consumer groups', () => {
   });
 
   it('processes a duplicate event once', async () => {
-    const stream = testStream();
-    const group = 'duplicate-test';
+    const place = events.newPlace();
+    const group = `duplicate-test-${randomUUID().slice(0, 8)}`;
     const registry = new Registry();
     const seen: string[] = [];
     const event = testEvent({ n: 1 });
-    await append(stream, event);
-    await append(stream, event); // the same event published again (a retried activity)
-    await append(stream, testEvent({ n: 2 }));
-    consume(stream, group, async (e) => void seen.push(e.id), { registry });
+    await events.append(place, event);
+    await events.append(place, event); // the same event published again (a retried activity)
+    await events.append(place, testEvent({ n: 2 }));
+    events.consume(place, group, async (e) => void seen.push(e.id), { registry });
     await waitUntil(
       async () =>
         (await metricValue(registry, 'ordersaga_events_consumed_total', { group, outcome: 'duplicate' })) ===
@@ -284,7 +223,7 @@ describe('consumer groups', () => {
     await waitUntil(async () => seen.length === 2);
     expect(seen[0]).toBe(event.id);
     expect(new Set(seen).size).toBe(2);
-    expect(await pendingOf(stream, group)).toBe(0);
+    await waitUntil(async () => (await events.unfinished(place, group)) === 0);
   });
 });
 
@@ -297,7 +236,7 @@ describe('the transactional outbox', () => {
     const pool = new pg.Pool({ connectionString: url });
     try {
       const db = createDb(pool, usersSchema);
-      const publisher = createEventPublisher(redis, { maxLen: 100_000 });
+      const publisher = events.publisher;
       const user = await createUsers(db).create({
         email: `outbox-${randomUUID()}@example.com`,
         name: 'Outbox',
@@ -320,27 +259,22 @@ describe('the transactional outbox', () => {
 
       expect(await relayOnce(relay)).toBe(1);
       expect(await relayOnce(relay)).toBe(0);
-      const copies = ((await redis.xrange(eventStream('users'), '-', '+')) as [string, string[]][])
-        .map(([, fields]) => parseEvent(fields[1]))
-        .filter((e) => e.id === eventId);
+      const copies = (await events.operator.events('users')).filter((e) => e.id === eventId);
       expect(copies).toHaveLength(2);
       expect(copies[0]).toEqual(copies[1]);
       expect(copies[0]).toMatchObject({ type: 'user.created', source: 'users', data: { userId: user.id } });
 
-      // A group reading the stream handles it once.
+      // A group reading the stream or topic handles it once.
       const seen: string[] = [];
       const group = `outbox-test-${randomUUID().slice(0, 8)}`;
-      consume(eventStream('users'), group, async (e) => {
+      const place = events.placeOf('users');
+      events.consume(place, group, async (e) => {
         if (e.id === eventId) seen.push(e.id);
       });
-      // Both copies delivered and acknowledged (the group has read up to the stream's end).
-      const last = (await redis.xrevrange(eventStream('users'), '+', '-', 'COUNT', 1))[0]?.[0];
+      // Both copies delivered and acknowledged (the group has read up to the end).
       await waitUntil(
-        async () => {
-          const mine = (await readGroups(redis, eventStream('users'))).find((g) => g.name === group);
-          return mine !== undefined && mine.lastDeliveredId === last && mine.pending === 0;
-        },
-        10_000,
+        async () => (await events.unfinished(place, group)) === 0,
+        20_000,
         'the group at the end of the stream',
       );
       expect(seen).toEqual([eventId]);
@@ -405,16 +339,15 @@ describe('two outbox relays', () => {
   });
 });
 
-/** The events of one stream whose data names `key: value`. */
+/** The events of one source whose data names `key: value`. */
 async function eventsWhere(
   source: 'users' | 'orders' | 'payments' | 'inventory',
   key: string,
   value: string,
 ) {
-  const entries = (await redis.xrange(eventStream(source), '-', '+')) as [string, string[]][];
-  return entries
-    .map(([, fields]) => parseEvent(fields[1]))
-    .filter((e) => (e.data as Record<string, unknown>)[key] === value);
+  return (await events.operator.events(source)).filter(
+    (e) => (e.data as Record<string, unknown>)[key] === value,
+  );
 }
 
 describe('facts of the system', () => {
@@ -496,12 +429,36 @@ describe('facts of the system', () => {
       'user.deleted',
     ]);
     await waitUntil(async () => (await metrics()) === before + 1, 10_000, 'the consumed counter');
+    // The group's lag, read from the transport at the scrape: nothing left of the user events.
+    const lag = async () =>
+      parseMetrics(await (await fetch(`${stack().serviceUrls.notifications}/metrics`)).text()).filter(
+        (m) =>
+          m.name === 'ordersaga_events_consumer_lag' &&
+          m.labels.group === 'notifications' &&
+          m.labels.stream === events.placeOf('users'),
+      );
+    await waitUntil(
+      async () => (await lag()).map((m) => m.value).join() === '0',
+      10_000,
+      'the lag gauge at 0',
+    );
   });
 });
 
-it('keeps the dead-letter stream listable from the command line', async () => {
+it('keeps the dead letters and the groups listable from the command line', async () => {
   const out: string[] = [];
-  expect(await runEventsCommand(redis, ['dead-letters', '--count', '5'], (l) => out.push(l))).toBe(0);
-  expect(out[0]).toMatch(new RegExp(`dead letter\\(s\\) in ${DEAD_LETTER_STREAM}`));
-  expect(await runEventsCommand(redis, ['nonsense'], (l) => out.push(l))).toBe(2);
+  const where = events.transport === 'redis' ? 'events:dead-letter' : 'events.dead-letter';
+  expect(await runEventsCommand(events.operator, ['dead-letters', '--count', '5'], (l) => out.push(l))).toBe(
+    0,
+  );
+  expect(out[0]).toMatch(/^\d+ dead letter\(s\) in /);
+  expect(out[0]).toContain(where);
+  expect(out.length).toBeGreaterThan(1); // the suite's own dead letters, newest first
+  expect(await runEventsCommand(events.operator, ['nonsense'], (l) => out.push(l))).toBe(2);
+  const groups: string[] = [];
+  expect(await runEventsCommand(events.operator, ['groups'], (l) => groups.push(l))).toBe(0);
+  // The notification service's group on the user events, with its lag.
+  const users = groups.findIndex((l) => l.startsWith(`${events.placeOf('users')}:`));
+  expect(users).toBeGreaterThanOrEqual(0);
+  expect(groups.slice(users + 1).some((l) => /^ {2}notifications: .*lag \d+/.test(l))).toBe(true);
 });

@@ -2,7 +2,7 @@
  * Starts the whole stack once for the integration tests, on free ports, with its own PostgreSQL databases,
  * Redis database and data folder, so it never collides with a running `npm start`; stops it afterwards.
  * ORDERSAGA_TEMPORAL=server|cluster runs it on the real Temporal server (databases `<prefix>_temporal*`)
- * instead of the dev server: the `engine` project sets it.
+ * instead of the dev server: the `engine` project sets it, and runs its stack's events on Kafka.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,10 @@ export interface StackInfo {
   pidsDir: string;
   /** Jaeger's query API: every process of the stack exports its spans there (tests/integration/otel.test.ts). */
   jaeger: string;
+  /** What carries the domain events: Redis Streams (`integration`), or Kafka (the `engine` project). */
+  eventsTransport: 'redis' | 'kafka';
+  /** The stack's Kafka broker(s) on Kafka, else none. */
+  kafkaBrokers: string[];
   /** The environment the stack's processes run with (beyond process.env), for tests that start more. */
   env: Record<string, string>;
 }
@@ -68,7 +72,10 @@ export default async function setup(project: TestProject) {
   );
   const workerMetricsBase = await freePortRange(5);
   const dataDir = mkdtempSync(join(tmpdir(), 'ordersaga-test-'));
-  const [postgresPort, redisPort] = await Promise.all([freePort(), freePort()]);
+  const [postgresPort, redisPort, kafkaPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  // The engine project's stack is the production shape: the real Temporal server, and the events on Kafka
+  // (a local broker of its own); the integration project's keeps npm start's defaults (Redis Streams).
+  const eventsTransport = project.name === 'engine' ? 'kafka' : 'redis';
   // Our own servers start empty; running ones are emptied of an earlier run's data.
   const storeUrls = EXTERNAL ? await freshStores(POSTGRES, PREFIX, REDIS) : storeUrlsFor(POSTGRES, PREFIX);
 
@@ -93,6 +100,7 @@ export default async function setup(project: TestProject) {
     APPROVAL_THRESHOLD_CENTS: '100000',
     // Fewer attempts than in production, so a compensation that keeps failing is reported within seconds.
     COMPENSATION_MAX_ATTEMPTS: '3',
+    EVENTS_TRANSPORT: eventsTransport,
     ...TEST_STACK_SETTINGS,
     // Spans leave each process within 200 ms instead of 5 s, so a test finds its trace soon.
     OTEL_BSP_SCHEDULE_DELAY: '200',
@@ -107,6 +115,7 @@ export default async function setup(project: TestProject) {
       server: { databasePrefix: PREFIX, webUi: false },
     },
     mongo: { port: mongo! },
+    ...(eventsTransport === 'kafka' ? { kafka: { port: kafkaPort } } : {}),
     ...(EXTERNAL ? {} : { ownStores: { postgresPort: postgresPort, redisPort: redisPort } }),
     // Tracing on, as in the deployments: a real OTLP receiver (Jaeger) takes every process's spans.
     tracing: { ports: { query: query!, queryGrpc: queryGrpc!, otlpGrpc: otlpGrpc!, otlpHttp: otlpHttp! } },
@@ -139,6 +148,8 @@ export default async function setup(project: TestProject) {
     logsDir: join(dataDir, 'logs'),
     pidsDir: stack.pidsDir,
     jaeger: stack.urls.jaeger!,
+    eventsTransport,
+    kafkaBrokers: eventsTransport === 'kafka' ? config.KAFKA_BROKERS : [],
     env: {
       ...env,
       DATABASE_URL_USERS: databaseUrls.users,
@@ -146,6 +157,7 @@ export default async function setup(project: TestProject) {
       DATABASE_URL_PAYMENTS: databaseUrls.payments,
       DATABASE_URL_INVENTORY: databaseUrls.inventory,
       REDIS_URL: config.REDIS_URL,
+      ...(eventsTransport === 'kafka' ? { KAFKA_BROKERS: config.KAFKA_BROKERS.join(',') } : {}),
       TEMPORAL_ADDRESS: stack.urls.temporalAddress,
       MONGO_URL: stack.urls.mongo,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpHttp}`,

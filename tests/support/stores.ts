@@ -5,8 +5,7 @@ import { Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import pg from 'pg';
 import type { ProductDoc } from '../../db/products/collections.js';
-import { eventStream } from '../../contracts/index.js';
-import { parseEvent } from '../../lib/events/envelope.js';
+import { openEventsOperator } from '../../lib/events/operator.js';
 import { stack } from './client.js';
 
 export async function sql<T = any>(
@@ -78,19 +77,21 @@ export async function redisKeys(pattern: string): Promise<string[]> {
 
 /** The types of the events on every saga stream that belong to one order (by its workflow id), in order. */
 export async function sagaEventsOf(orderId: string): Promise<string[]> {
-  const redis = new Redis(stack().redisUrl);
+  const s = stack();
+  // On the stack's transport: its Redis streams, or its Kafka topics.
+  const events = openEventsOperator({
+    EVENTS_TRANSPORT: s.eventsTransport,
+    KAFKA_BROKERS: s.kafkaBrokers,
+    REDIS_URL: s.redisUrl,
+  });
   try {
     const types: string[] = [];
-    for (const source of ['orders', 'payments', 'inventory'] as const) {
-      const entries = (await redis.xrange(eventStream(source), '-', '+')) as [string, string[]][];
-      for (const [, fields] of entries) {
-        const event = parseEvent(fields[1]);
+    for (const source of ['orders', 'payments', 'inventory'] as const)
+      for (const event of await events.events(source))
         if (event.correlationId === `order-${orderId}`) types.push(event.type);
-      }
-    }
     return types;
   } finally {
-    redis.disconnect();
+    await events.close();
   }
 }
 

@@ -22,7 +22,8 @@ import { openPublishing } from '../../lib/events/open-bus.js';
 import { memoryProcessedEvents, type ProcessedEvents } from '../../lib/events/processed.js';
 import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
-import { runKafkaGroups } from '../../scripts/events.js';
+import { kafkaEventsOperator } from '../../lib/events/operator.js';
+import { runEventsCommand } from '../../scripts/events.js';
 import { FRANZ_GO_VERSION, KFAKE_VERSION } from '../../scripts/tools.js';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka-broker.js';
 
@@ -270,6 +271,72 @@ describe('a consumer group on Kafka', () => {
     );
   });
 
+  it('lists a dead letter with `npm run events`, replays it for its own group only, and lists it no more', async () => {
+    const [failing, other] = [`g-replay-${randomUUID()}`, `g-other-${randomUUID()}`];
+    const correlationId = `order-${randomUUID()}`;
+    const event = orderPlaced(correlationId);
+    let fixed = false;
+    const handled = { [failing]: [] as number[], [other]: [] as number[] };
+    subscribe(failing, correlationId, async (_e, delivery) => {
+      handled[failing]!.push(delivery.deliveries);
+      if (!fixed) throw new Error('not yet');
+    });
+    subscribe(other, correlationId, async (_e, delivery) => void handled[other]!.push(delivery.deliveries));
+    const entryId = await bus.publisher.publish(event);
+    const events = kafkaEventsOperator(bus.kafka);
+    try {
+      const letterOf = async () => (await events.deadLetters(1000)).find((l) => l.group === failing);
+      await vi.waitFor(async () => expect(await letterOf()).toBeDefined(), waitLong);
+      const letter = (await letterOf())!;
+      expect(letter).toMatchObject({
+        stream: ORDERS,
+        entryId,
+        deliveries: 3,
+        error: 'not yet',
+        id: expect.stringMatching(/^events\.dead-letter\/\d+\/\d+$/),
+      });
+      expect(JSON.parse(letter.event)).toEqual(event);
+      const listed: string[] = [];
+      expect(await runEventsCommand(events, ['dead-letters', '--count', '1000'], (l) => listed.push(l))).toBe(
+        0,
+      );
+      expect(listed[0]).toMatch(/dead letter\(s\) in events\.dead-letter/);
+      expect(listed.some((l) => l.includes(letter.id) && l.includes(failing))).toBe(true);
+
+      fixed = true;
+      const out: string[] = [];
+      expect(await runEventsCommand(events, ['replay', letter.id], (l) => out.push(l))).toBe(0);
+      expect(out[0]).toMatch(new RegExp(`^replayed ${letter.id} as entry events\\.orders/\\d+/\\d+$`));
+      await vi.waitFor(() => expect(handled[failing]).toEqual([1, 2, 3, 1]), waitLong);
+      // The other group handled it once, and skips the replay (it is for the failing group only).
+      const replayedAt = offsetOf(out[0]!.split(' ').pop()!);
+      await vi.waitFor(
+        async () => expect(await committed(other, partitionOf(entryId))).toBeGreaterThan(replayedAt),
+        waitLong,
+      );
+      expect(handled[other]).toEqual([1]);
+      expect(await letterOf()).toBeUndefined();
+      expect(await runEventsCommand(events, ['replay', letter.id], (l) => out.push(l))).toBe(1);
+      expect(out.at(-1)).toBe(`no dead letter ${letter.id} in events.dead-letter`);
+    } finally {
+      await events.close();
+    }
+  });
+
+  it("reads a source's events from the start of its topic to its end, as the invariants and tests read them", async () => {
+    const correlationId = `order-${randomUUID()}`;
+    const mine = [orderPlaced(correlationId), orderPlaced(correlationId), orderPlaced(correlationId)];
+    for (const e of mine) await bus.publisher.publish(e);
+    const events = kafkaEventsOperator(bus.kafka);
+    try {
+      const read = (await events.events('orders')).filter((e) => e.correlationId === correlationId);
+      expect(read).toEqual(mine);
+      expect(await events.events('inventory')).toEqual(expect.any(Array));
+    } finally {
+      await events.close();
+    }
+  });
+
   it('delivers a duplicate publish of the same event id, and handles it once', async () => {
     const group = `g-dup-${randomUUID()}`;
     const correlationId = `order-${randomUUID()}`;
@@ -369,7 +436,9 @@ describe('a consumer group on Kafka', () => {
     await bus.publisher.publish(b);
     expect(await lagOf()).toBe(1);
     const lines: string[] = [];
-    await runKafkaGroups(admin, (line) => lines.push(line));
+    const events = kafkaEventsOperator(bus.kafka);
+    expect(await runEventsCommand(events, ['groups'], (line) => lines.push(line))).toBe(0);
+    await events.close();
     expect(lines).toContain(`  ${group}: lag 1`);
     expect(lines.some((l) => /^events\.orders: \d+ messages, \d+ group\(s\)$/.test(l))).toBe(true);
   });

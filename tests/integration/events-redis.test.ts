@@ -29,9 +29,9 @@ it('retries a due entry that sits behind more than a page of entries still backi
   const group = 'window-test';
   await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
   const backingOff: string[] = [];
-  for (let n = 0; n < 25; n++) backingOff.push((await events.append(stream, testEvent({ n }))));
+  for (let n = 0; n < 25; n++) backingOff.push(await events.append(stream, testEvent({ n })));
   const ready = testEvent({ ready: true });
-  const readyEntry = (await events.append(stream, ready));
+  const readyEntry = await events.append(stream, ready);
   // A member that died holding all of them: the 25 first have failed 9 times (256 s of backoff at a 1 s
   // base), the last once (1 s); all have been idle 2 s, so each is listed by XPENDING … IDLE 1000.
   await redis.xreadgroup('GROUP', group, 'ghost', 'COUNT', 100, 'STREAMS', stream, '>');

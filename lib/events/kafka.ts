@@ -56,6 +56,9 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+const IDEMPOTENT_RETRIES_WARNING =
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 /** A kafkajs client whose own log lines go to our logger (warnings and errors only). */
 export function kafkaClient(brokers: string[], clientId: string, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafka' });
@@ -67,6 +70,10 @@ export function kafkaClient(brokers: string[], clientId: string, logger: Logger)
       () =>
       ({ namespace, level, log: entry }: LogEntry) => {
         const { message, ...fields } = entry;
+        // Said by every idempotent producer whose retries are bounded. They are bounded on purpose: a
+        // publish in an activity must fail in time for Temporal to retry the activity. Nothing here relies
+        // on exactly-once production: consumers drop a copy by its event id.
+        if (message === IDEMPOTENT_RETRIES_WARNING) return;
         log[LEVELS[level] ?? 'info']({ namespace, ...fields }, message);
       },
     retry: { initialRetryTime: 200, retries: 8 },

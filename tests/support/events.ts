@@ -68,12 +68,26 @@ export interface EventsDriver {
   close(): Promise<void>;
 }
 
-const memberName = () => `test-${randomUUID().slice(0, 8)}`;
+/** What a test's member is, on either transport: short backoffs, 3 deliveries, a name of its own. */
+const memberOptions = (group: string, handle: Handler, opts: ConsumeOptions) => ({
+  group,
+  consumer: opts.consumer ?? `test-${randomUUID().slice(0, 8)}`,
+  handle,
+  logger,
+  metrics: opts.registry ? createEventMetrics(opts.registry) : undefined,
+  maxDeliveries: opts.maxDeliveries ?? 3,
+  retryBaseMs: opts.retryBaseMs ?? 300,
+  retryMaxMs: opts.retryMaxMs ?? 2000,
+});
 
 export function eventsDriver(): EventsDriver {
   const s = stack();
   const redis = new Redis(s.redisUrl);
   const members: Task[] = [];
+  const track = (member: Task) => {
+    members.push(member);
+    return member;
+  };
   const shared = {
     redis,
     forget: async (group: string, eventId: string) => (await redis.del(processedKey(group, eventId))) === 1,
@@ -94,21 +108,14 @@ export function eventsDriver(): EventsDriver {
           typeof event === 'string' ? event : JSON.stringify(event),
         ))!,
       consume(place, group, handle, opts = {}) {
-        const member = startConsumer({
-          redis: new Redis(s.redisUrl),
-          stream: place,
-          group,
-          consumer: opts.consumer ?? memberName(),
-          handle,
-          logger,
-          metrics: opts.registry ? createEventMetrics(opts.registry) : undefined,
-          maxDeliveries: opts.maxDeliveries ?? 3,
-          retryBaseMs: opts.retryBaseMs ?? 300,
-          retryMaxMs: opts.retryMaxMs ?? 2000,
-          blockMs: 100,
-        });
-        members.push(member);
-        return member;
+        return track(
+          startConsumer({
+            redis: new Redis(s.redisUrl),
+            stream: place,
+            ...memberOptions(group, handle, opts),
+            blockMs: 100,
+          }),
+        );
       },
       async unfinished(place, group) {
         const info = (await readGroups(redis, place)).find((g) => g.name === group);
@@ -157,25 +164,18 @@ export function eventsDriver(): EventsDriver {
       return `${place}/${sent!.partition}/${sent!.baseOffset}`;
     },
     consume(place, group, handle, opts = {}) {
-      const member = startKafkaConsumer({
-        kafka,
-        producer,
-        ready: connect,
-        processed: redisProcessedEvents(redis),
-        logger,
-        metrics: opts.registry ? createEventMetrics(opts.registry) : undefined,
-        source: 'users',
-        topic: place,
-        group,
-        consumer: opts.consumer ?? memberName(),
-        handle,
-        maxDeliveries: opts.maxDeliveries ?? 3,
-        retryBaseMs: opts.retryBaseMs ?? 300,
-        retryMaxMs: opts.retryMaxMs ?? 2000,
-        sessionTimeoutMs: 6_000,
-      });
-      members.push(member);
-      return member;
+      return track(
+        startKafkaConsumer({
+          kafka,
+          producer,
+          ready: connect,
+          processed: redisProcessedEvents(redis),
+          source: 'users',
+          topic: place,
+          ...memberOptions(group, handle, opts),
+          sessionTimeoutMs: 6_000,
+        }),
+      );
     },
     async unfinished(place, group) {
       // Messages past the group's committed offsets (from a partition's start when it committed none).

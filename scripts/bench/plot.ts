@@ -1,6 +1,6 @@
 /**
  * The bench's plot, a small hand-made SVG: throughput and p50 latency against concurrency, the saga beside
- * the ceiling, in two panels.
+ * the ceiling, and the saga's latency ÷ the ceiling's, in three panels.
  */
 export interface Series {
   name: string;
@@ -20,11 +20,17 @@ function niceMax(v: number): number {
   return ([1, 2, 2.5, 5, 10].find((m) => m * p >= v) ?? 10) * p;
 }
 
-function panel(title: string, yLabel: string, series: Series[], dx: number): string {
+/** A dashed horizontal line at `guide.y`, labelled (a target, say). */
+interface Guide {
+  y: number;
+  label: string;
+}
+
+function panel(title: string, yLabel: string, series: Series[], dx: number, guide?: Guide): string {
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const xMin = 0;
   const xMax = niceMax(Math.max(...xs, 1));
-  const yMax = niceMax(Math.max(...series.flatMap((s) => s.points.map((p) => p.y)), 0));
+  const yMax = niceMax(Math.max(...series.flatMap((s) => s.points.map((p) => p.y)), guide?.y ?? 0));
   const px = (x: number) => dx + M.left + ((x - xMin) / (xMax - xMin)) * (W - M.left - M.right);
   const py = (y: number) => M.top + (1 - y / yMax) * (H - M.top - M.bottom);
   const out: string[] = [];
@@ -42,6 +48,11 @@ function panel(title: string, yLabel: string, series: Series[], dx: number): str
     `<text x="${dx + W / 2}" y="${H - 6}" text-anchor="middle">concurrency (workflows in flight)</text>`,
     `<text transform="translate(${dx + 14},${H / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
   );
+  if (guide)
+    out.push(
+      `<line x1="${px(0)}" x2="${px(xMax)}" y1="${py(guide.y)}" y2="${py(guide.y)}" stroke="#888" stroke-dasharray="4 3"/>`,
+      `<text x="${px(xMax)}" y="${py(guide.y) - 4}" text-anchor="end" fill="#555">${esc(guide.label)}</text>`,
+    );
   series.forEach((s, i) => {
     const pts = s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
     out.push(`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
@@ -55,12 +66,23 @@ function panel(title: string, yLabel: string, series: Series[], dx: number): str
   return out.join('\n');
 }
 
-export function renderPlot(opts: { throughput: Series[]; latency: Series[]; caption: string }): string {
+export function renderPlot(opts: {
+  throughput: Series[];
+  latency: Series[];
+  /** Saga latency ÷ ceiling latency, with the target drawn as a dashed line. */
+  ratios: Series[];
+  ratioTarget: number;
+  caption: string;
+}): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 20}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${3 * W}" height="${H + 20}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     panel('Throughput', 'workflows / s', opts.throughput, 0),
     panel('Latency (p50)', 'ms, start to result', opts.latency, W),
+    panel('Latency, saga ÷ ceiling', '×', opts.ratios, 2 * W, {
+      y: opts.ratioTarget,
+      label: `target ≤${opts.ratioTarget}×`,
+    }),
     `<text x="8" y="${H + 14}" fill="#555">${esc(opts.caption)}</text>`,
     `</svg>`,
     '',

@@ -2,14 +2,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPlot } from './plot.js';
-import type { BenchResult } from './run.js';
+import type { BenchResult, Cell } from './run.js';
+
+/**
+ * The unsaturated latency ratio: the saga's p50 ÷ the ceiling's at these concurrencies, where neither waits
+ * behind its own other runs; the performance issue's target for it is LATENCY_RATIO_TARGET or less.
+ */
+export const UNSATURATED_CONCURRENCIES = [1, 5] as const;
+export const LATENCY_RATIO_TARGET = 1.3;
 
 const pad = (cells: (string | number)[], widths: number[]) =>
   cells.map((c, i) => String(c).padStart(widths[i]!)).join('  ');
 
 export function table(r: BenchResult): string {
   const lines: string[] = [];
-  const w = [5, 10, 10, 7, 9, 9, 9, 9, 7, 10];
+  const w = [5, 10, 10, 7, 9, 9, 7, 7, 9, 7, 10];
   lines.push(
     'Saga (POST /orders through the gateway → result) beside the ceiling (5 no-op activities), closed loop',
     pad(
@@ -21,6 +28,7 @@ export function table(r: BenchResult): string {
         'saga p50',
         'ceil p50',
         'p50 ×',
+        'p95 ×',
         'saga p99',
         'errors',
         'accept p99',
@@ -39,6 +47,7 @@ export function table(r: BenchResult): string {
           `${Math.round(c.saga.latencyMs.p50)}ms`,
           `${Math.round(c.ceiling.latencyMs.p50)}ms`,
           c.p50Ratio,
+          c.p95Ratio,
           `${Math.round(c.saga.latencyMs.p99)}ms`,
           c.saga.failed + c.ceiling.failed,
           `${Math.round(c.saga.acceptMs?.p99 ?? 0)}ms`,
@@ -103,8 +112,17 @@ export function table(r: BenchResult): string {
         ', ',
       )}); history ${r.cost.historyLength} events${r.cost.sameInAll ? '' : ' (not the same in every sampled order)'}`,
   );
-  lines.push(...cpuTable(r));
+  lines.push(...cpuTable(r), '', unsaturatedLatencyLine(r.cells));
   return lines.join('\n');
+}
+
+/** "unsaturated latency ratio: c=1 1.23×, c=5 1.45× (target ≤1.3×)", from the cells at those concurrencies. */
+export function unsaturatedLatencyLine(cells: Pick<Cell, 'concurrency' | 'p50Ratio'>[]): string {
+  const at = UNSATURATED_CONCURRENCIES.map((n) => {
+    const cell = cells.find((c) => c.concurrency === n);
+    return cell ? `c=${n} ${cell.p50Ratio.toFixed(2)}×` : `c=${n} not measured (--concurrency)`;
+  });
+  return `unsaturated latency ratio: ${at.join(', ')} (target ≤${LATENCY_RATIO_TARGET}×)`;
 }
 
 /** CPU per completed workflow by process, saga beside ceiling at each concurrency (cells that read it). */
@@ -149,6 +167,8 @@ export function plot(r: BenchResult): string {
       series((c) => c.saga.latencyMs.p50, 'order saga', '#d62728'),
       series((c) => c.ceiling.latencyMs.p50, 'ceiling (5 no-op activities)', '#1f77b4'),
     ],
+    ratios: [series((c) => c.p50Ratio, 'p50', '#9467bd'), series((c) => c.p95Ratio, 'p95', '#8c564b')],
+    ratioTarget: LATENCY_RATIO_TARGET,
     caption: `npm run bench ${r.startedAt} (commit ${r.commit ?? '?'}), ${r.machine.cpus} cores, Temporal ${r.options.temporal ?? 'dev'}, stack and load on one machine`,
   });
 }

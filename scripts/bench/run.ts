@@ -62,8 +62,12 @@ export interface Cell {
   ceiling: Omit<LoopResult, 'workflowIds'>;
   /** saga ÷ ceiling throughput. */
   p1: number;
-  /** saga p50 ÷ ceiling p50. */
+  /**
+   * The latency ratio: saga p50 ÷ ceiling p50, and the same at p95. At concurrency 1 and 5, where neither
+   * queues behind the other runs, it is the unsaturated latency ratio (`unsaturatedLatency` in report.ts).
+   */
   p50Ratio: number;
+  p95Ratio: number;
   /** Median time per step of this cell's sampled orders, and of its ceiling runs. */
   breakdown: { saga: Timeline; ceiling: Timeline; samples: number };
   /** CPU per completed workflow, by process; only with the target's pid files. */
@@ -215,8 +219,7 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
         concurrency,
         saga: strip(s),
         ceiling: strip(c),
-        p1: ratio(s.perSecond, c.perSecond),
-        p50Ratio: ratio(s.latencyMs.p50, c.latencyMs.p50),
+        ...sagaOverCeiling(s, c),
         breakdown: {
           saga: medianTimeline(sagaSample.map(timeline)),
           ceiling: medianTimeline(ceilingSample.map(timeline)),
@@ -290,6 +293,20 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
   } finally {
     await connection.close();
   }
+}
+
+type Measured = Pick<LoopResult, 'perSecond' | 'latencyMs'>;
+
+/** One cell's saga ÷ ceiling: throughput (P1) and latency at p50 and p95. */
+export function sagaOverCeiling(
+  saga: Measured,
+  ceiling: Measured,
+): Pick<Cell, 'p1' | 'p50Ratio' | 'p95Ratio'> {
+  return {
+    p1: ratio(saga.perSecond, ceiling.perSecond),
+    p50Ratio: ratio(saga.latencyMs.p50, ceiling.latencyMs.p50),
+    p95Ratio: ratio(saga.latencyMs.p95, ceiling.latencyMs.p95),
+  };
 }
 
 type CpuNow = { procs: CpuSnapshot; load: NodeJS.CpuUsage };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../../scripts/processes.js';
 import { isTemporalEngine, sum } from '../../scripts/bench/cpu.js';
-import { saveResult, table } from '../../scripts/bench/report.js';
+import { saveResult, table, unsaturatedLatencyLine } from '../../scripts/bench/report.js';
 import { runBench, type BenchResult, type ReadPair } from '../../scripts/bench/run.js';
 import type { Percentiles, ReadResult } from '../../scripts/bench/workloads.js';
 import { stack } from '../support/client.js';
@@ -50,7 +50,7 @@ it('runs a tiny bench and writes a result whose numbers agree with each other', 
       admin: s.admin,
     },
     {
-      concurrencies: [1, 2],
+      concurrencies: [1, 5],
       cellMs: 2_000,
       warmupMs: 1_000,
       readMs: 2_000,
@@ -65,7 +65,7 @@ it('runs a tiny bench and writes a result whose numbers agree with each other', 
   expect(saved).toEqual(result);
 
   expect(saved.version).toBe(1);
-  expect(saved.cells.map((c) => c.concurrency)).toEqual([1, 2]);
+  expect(saved.cells.map((c) => c.concurrency)).toEqual([1, 5]);
   for (const c of saved.cells) {
     for (const run of [c.saga, c.ceiling]) {
       expect(run.completed).toBeGreaterThan(0);
@@ -75,7 +75,9 @@ it('runs a tiny bench and writes a result whose numbers agree with each other', 
       expect(run.perSecond).toBeGreaterThan(0);
     }
     expect(c.p1).toBe(ratio(c.saga.perSecond, c.ceiling.perSecond));
+    // The latency ratio: the saga's percentile ÷ the ceiling's, each from the same cell's loops.
     expect(c.p50Ratio).toBe(ratio(c.saga.latencyMs.p50, c.ceiling.latencyMs.p50));
+    expect(c.p95Ratio).toBe(ratio(c.saga.latencyMs.p95, c.ceiling.latencyMs.p95));
     // Each order's accept is part of its end-to-end time, so each accept percentile is at most the same one.
     const accept = c.saga.acceptMs!;
     expect(ordered(accept)).toBe(true);
@@ -148,10 +150,17 @@ it('runs a tiny bench and writes a result whose numbers agree with each other', 
 
   const svg = readFileSync(files.svg, 'utf8');
   expect(svg).toMatch(/^<svg /);
-  expect(svg.match(/<polyline /g)).toHaveLength(4); // throughput and latency, saga and ceiling
+  // Throughput and latency, saga and ceiling; the latency ratio at p50 and p95.
+  expect(svg.match(/<polyline /g)).toHaveLength(6);
 
-  // The printed table carries the CPU figures of the result, as they are.
+  // The printed table carries the CPU figures of the result, as they are, and ends with the unsaturated
+  // latency ratio: the p50 ratios of the cells at concurrency 1 and 5.
   const printed = table(saved);
+  const [one, five] = saved.cells;
+  expect(printed.split('\n').at(-1)).toBe(unsaturatedLatencyLine(saved.cells));
+  expect(unsaturatedLatencyLine(saved.cells)).toBe(
+    `unsaturated latency ratio: c=1 ${one!.p50Ratio.toFixed(2)}×, c=5 ${five!.p50Ratio.toFixed(2)}× (target ≤1.3×)`,
+  );
   expect(printed).toContain('CPU per completed workflow');
   expect(printed).toContain(
     `Temporal engine CPU per saga ÷ per ceiling workflow: ${saved.cells.map((c) => `${c.cpu!.temporalRatio} (c=${c.concurrency})`).join(', ')}`,

@@ -1,11 +1,14 @@
 /**
  * The bench's arithmetic on real recorded histories (tests/histories/): what one order costs in Temporal
- * Cloud actions and where its time went; and the soak's trend of a process's samples.
+ * Cloud actions and where its time went; the saga ÷ ceiling ratios of a cell and the summary line printed
+ * from them; and the soak's trend of a process's samples.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { billableActions, medianTimeline, timeline, type JsonHistory } from '../../scripts/bench/history.js';
+import { unsaturatedLatencyLine } from '../../scripts/bench/report.js';
+import { sagaOverCeiling } from '../../scripts/bench/run.js';
 import { readProc, trend } from '../../scripts/bench/soak.js';
 
 const dir = fileURLToPath(new URL('../histories/', import.meta.url));
@@ -103,6 +106,42 @@ describe('where an order’s time went', () => {
     const m = medianTimeline([a, b, a]);
     expect(m.steps.map((s) => s.step)).toEqual(a.steps.map((s) => s.step));
     expect(m.steps[0]!.executionMs).toBe(a.steps[0]!.executionMs);
+  });
+});
+
+describe('a cell: the saga beside the ceiling', () => {
+  const run = (perSecond: number, p50: number, p95: number) => ({
+    perSecond,
+    latencyMs: { p50, p95, p99: p95 * 2 },
+  });
+
+  it('divides the saga by the ceiling: throughput, and latency at p50 and at p95', () => {
+    // Every figure different, so that a ratio taken from the wrong percentile or upside down shows.
+    expect(sagaOverCeiling(run(30, 480, 900), run(60, 400, 600))).toEqual({
+      p1: 0.5,
+      p50Ratio: 1.2,
+      p95Ratio: 1.5,
+    });
+    expect(sagaOverCeiling(run(7, 1000, 2000), run(3, 300, 700))).toEqual({
+      p1: 2.333,
+      p50Ratio: 3.333,
+      p95Ratio: 2.857,
+    });
+    expect(sagaOverCeiling(run(1, 1, 1), run(0, 0, 0))).toEqual({ p1: 0, p50Ratio: 0, p95Ratio: 0 });
+  });
+
+  it('prints the p50 ratio at concurrency 1 and 5 as the unsaturated latency ratio', () => {
+    const cells = [
+      { concurrency: 1, p50Ratio: 1.2 },
+      { concurrency: 5, p50Ratio: 1.456 },
+      { concurrency: 10, p50Ratio: 9 },
+    ];
+    expect(unsaturatedLatencyLine(cells)).toBe(
+      'unsaturated latency ratio: c=1 1.20×, c=5 1.46× (target ≤1.3×)',
+    );
+    expect(unsaturatedLatencyLine(cells.slice(2))).toBe(
+      'unsaturated latency ratio: c=1 not measured (--concurrency), c=5 not measured (--concurrency) (target ≤1.3×)',
+    );
   });
 });
 

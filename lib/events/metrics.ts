@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readGroups } from './groups.js';
-import { readKafkaGroups } from './kafka-groups.js';
+import { kafkaGroupLag } from './kafka-groups.js';
 
 export function createEventMetrics(registry: Registry) {
   const existing = registry.getSingleMetric('ordersaga_events_published_total');
@@ -56,11 +56,12 @@ export const redisLag =
   async () =>
     (await readGroups(redis, stream)).find((g) => g.name === group)?.lag ?? null;
 
-/** The lag of a group on a Kafka topic: messages past its committed offsets, over every partition. */
+/** The lag of a group on a Kafka topic: messages past its committed offsets, over every partition (all of
+ * them before its first commit). */
 export const kafkaLag =
   (admin: () => Promise<Admin>, topic: string, group: string): LagReader =>
   async () =>
-    (await readKafkaGroups(await admin(), [topic]))[0]?.groups.find((g) => g.name === group)?.lag ?? null;
+    kafkaGroupLag(await admin(), topic, group);
 
 /**
  * `ordersaga_events_consumer_lag{group,stream}`: what the group has still to read of the stream (Redis) or

@@ -43,25 +43,30 @@ export interface EventsOperator {
   close(): Promise<void>;
 }
 
-/** The events of a Redis stream, parsed; entries that are not envelopes are left out. */
-function parsedEntries(entries: [string, string[]][]): DomainEvent[] {
+/** The envelopes among raw values; what is not one is left out (the consumers dead-letter it: no fact). */
+function envelopes(raws: (string | undefined)[]): DomainEvent[] {
   const events: DomainEvent[] = [];
-  for (const [, fields] of entries) {
-    const at = fields.indexOf(EVENT_FIELD);
+  for (const raw of raws) {
     try {
-      events.push(parseEvent(at >= 0 ? fields[at + 1] : undefined));
+      events.push(parseEvent(raw));
     } catch {
-      // Not an envelope: the consumers dead-letter it; it is no fact of the system.
+      // Not an envelope.
     }
   }
   return events;
 }
 
+/** A Redis stream entry's envelope field. */
+const eventField = ([, fields]: [string, string[]]) => {
+  const at = fields.indexOf(EVENT_FIELD);
+  return at >= 0 ? fields[at + 1] : undefined;
+};
+
 export function redisEventsOperator(redis: Redis, opts: { close?: boolean } = {}): EventsOperator {
   return {
     transport: 'redis',
     deadLetterPlace: DEAD_LETTER_STREAM,
-    events: async (source) => parsedEntries(await redis.xrange(eventStream(source), '-', '+')),
+    events: async (source) => envelopes((await redis.xrange(eventStream(source), '-', '+')).map(eventField)),
     deadLetters: (count) => listDeadLetters(redis, count),
     replay: (id) => replayDeadLetter(redis, id),
     groups: async () => {
@@ -99,15 +104,7 @@ export function kafkaEventsOperator(kafka: Kafka): EventsOperator {
       const messages = (await readTopic(kafka, eventTopic(source))).sort(
         (a, b) => Number(a.timestamp) - Number(b.timestamp),
       );
-      const events: DomainEvent[] = [];
-      for (const m of messages) {
-        try {
-          events.push(parseEvent(m.value?.toString()));
-        } catch {
-          // Not an envelope (see above).
-        }
-      }
-      return events;
+      return envelopes(messages.map((m) => m.value?.toString()));
     },
     deadLetters: (count) => listKafkaDeadLetters(kafka, count),
     replay: (id) => replayKafkaDeadLetter(kafka, id),

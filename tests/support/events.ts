@@ -19,6 +19,7 @@ import { EVENT_FIELD } from '../../lib/events/envelope.js';
 import { readGroups } from '../../lib/events/groups.js';
 import { kafkaProducer, createKafkaPublisher } from '../../lib/events/kafka-bus.js';
 import { startKafkaConsumer } from '../../lib/events/kafka-consumer.js';
+import { kafkaGroupLag } from '../../lib/events/kafka-groups.js';
 import { ensureTopics, eventHeaders, kafkaClient } from '../../lib/events/kafka.js';
 import { createEventMetrics } from '../../lib/events/metrics.js';
 import { kafkaEventsOperator, redisEventsOperator, type EventsOperator } from '../../lib/events/operator.js';
@@ -178,22 +179,8 @@ export function eventsDriver(): EventsDriver {
       );
     },
     async unfinished(place, group) {
-      // Messages past the group's committed offsets (from a partition's start when it committed none).
       await adminConnecting;
-      const ends = await admin.fetchTopicOffsets(place);
-      // A group the broker does not know yet has committed nothing (kfake says GROUP_ID_NOT_FOUND).
-      const [committed] = await admin
-        .fetchOffsets({ groupId: group, topics: [place] })
-        .catch((err: Error & { type?: string }) => {
-          if (err.type === 'GROUP_ID_NOT_FOUND') return [];
-          throw err;
-        });
-      let lag = 0;
-      for (const p of ends) {
-        const at = Number(committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? -1);
-        lag += Number(p.high) - Math.max(Number(p.low), at);
-      }
-      return lag;
+      return await kafkaGroupLag(admin, place, group);
     },
     childEnv: (place) => ({
       EVENTS_TRANSPORT: 'kafka',

@@ -16,6 +16,7 @@ import type { EventBus, EventHandler, Subscription } from '../../lib/events/bus.
 import { newEvent } from '../../lib/events/envelope.js';
 import { createKafkaEventBus } from '../../lib/events/kafka-bus.js';
 import { readKafkaGroups } from '../../lib/events/kafka-groups.js';
+import { readTopic as readWholeTopic, type TopicMessage } from '../../lib/events/kafka-read.js';
 import { headerText, TOPIC_PARTITIONS } from '../../lib/events/kafka.js';
 import { createEventMetrics } from '../../lib/events/metrics.js';
 import { openPublishing } from '../../lib/events/open-bus.js';
@@ -117,22 +118,13 @@ function subscribe(group: string, correlationId: string, handle: EventHandler, m
   return sub;
 }
 
-/** Every message of a topic from its start, read by a group of its own, until `until` holds. */
+/** A whole topic (lib/events/kafka-read.ts), read again until `until` holds. */
 async function readTopic(topic: string, until: (messages: KafkaMessage[]) => boolean) {
-  const messages: (KafkaMessage & { partition: number })[] = [];
-  const reader = bus.kafka.consumer({ groupId: `reader-${randomUUID()}` });
-  await reader.connect();
-  await reader.subscribe({ topics: [topic], fromBeginning: true });
-  await reader.run({
-    eachMessage: async ({ partition, message }) => {
-      messages.push({ ...message, partition });
-    },
-  });
-  try {
-    await vi.waitFor(() => expect(until(messages)).toBe(true), waitLong);
-  } finally {
-    await reader.disconnect();
-  }
+  let messages: TopicMessage[] = [];
+  await vi.waitFor(async () => {
+    messages = await readWholeTopic(bus.kafka, topic);
+    expect(until(messages)).toBe(true);
+  }, waitLong);
   return messages;
 }
 

@@ -33,7 +33,8 @@ describe('CPU by process, from /proc', () => {
       const live = spawn(process.execPath, ['-e', ${JSON.stringify(`${burn(300)}; require('node:fs').writeFileSync(process.argv[1], 'ok'); setInterval(() => {}, 1000)`)}, ${JSON.stringify(ready)}], { stdio: 'ignore' });
       setInterval(() => {}, 1000);
     `;
-    const parent = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    // A process group of its own, so that the SIGKILL below takes the live child with it.
+    const parent = spawn(process.execPath, ['-e', script], { stdio: 'ignore', detached: true });
     try {
       writeFileSync(join(pids, 'parent.pid'), String(parent.pid));
       const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
@@ -60,7 +61,7 @@ describe('CPU by process, from /proc', () => {
         idle.kill('SIGKILL');
       }
     } finally {
-      process.kill(parent.pid!, 'SIGKILL');
+      process.kill(-parent.pid!, 'SIGKILL');
     }
     // Gone: left out, not counted as zero.
     await new Promise((r) => parent.once('exit', r));

@@ -110,6 +110,8 @@ export interface LocalTemporal {
     ports?: ServerPorts;
     /** Run the Web UI server too (default true); tests need none. */
     webUi?: boolean;
+    /** The Go profiler's port (engine `server` only): `npm run bench -- --pprof`. */
+    pprofPort?: number;
   };
 }
 
@@ -290,6 +292,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         namespace: preConfig.TEMPORAL_NAMESPACE,
         logLevel: settings.logLevel,
         dynamicConfig: settings.dynamicConfig,
+        ...(server?.pprofPort ? { pprofPort: server.pprofPort } : {}),
         root: ROOT,
         dataDir: opts.dataDir,
         pidsDir,

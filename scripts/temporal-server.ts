@@ -88,6 +88,8 @@ export interface ServerConfigInput {
   ports: ServerPorts;
   logLevel: string;
   dynamicConfigFile: string;
+  /** The Go profiler's HTTP port (`/debug/pprof/`, loopback only), for `npm run bench -- --pprof`; 0: off. */
+  pprofPort?: number;
 }
 
 /** The server's config file, as Temporal's config/development-postgres12.yaml lays it out. */
@@ -129,7 +131,7 @@ export function serverConfig(input: ServerConfigInput): Record<string, unknown> 
     },
     global: {
       membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
-      pprof: { port: 0 },
+      pprof: { port: input.pprofPort ?? 0, host: '127.0.0.1' },
     },
     services: Object.fromEntries(SERVER_ROLES.map((role) => [role, rpc(role)])),
     clusterMetadata: {
@@ -194,6 +196,8 @@ export interface RealServerOptions {
   namespace: string;
   logLevel: string;
   dynamicConfig: Record<string, unknown>;
+  /** The one-process server's profiler port (ServerConfigInput.pprofPort); not for `cluster`. */
+  pprofPort?: number;
   root: string;
   dataDir: string;
   pidsDir: string;
@@ -239,6 +243,7 @@ export async function startRealServer(
         ports,
         logLevel: opts.logLevel,
         dynamicConfigFile,
+        ...(opts.pprofPort && opts.engine === 'server' ? { pprofPort: opts.pprofPort } : {}),
       }),
     ),
   );

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --concurrency 1,5,10,25,50 --cell 20s --warmup 10s --reads 10s --read-rounds 2 --quick --tsx
- * --temporal dev|server|cluster]`:
+ * --temporal dev|server|cluster --pprof]`:
  * starts its own stack (databases ordersaga_bench_*, Redis database 8, free ports, a temporary data folder)
  * with the bench worker role, measures the saga beside the ceiling and the reads through the gateway beside
  * the same reads sent to the service, writes bench/results/<time>.json and .svg, and prints a table.
@@ -13,6 +13,7 @@ import { saveResult, table } from './report.js';
 import { runBench, type BenchOptions } from './run.js';
 import { parseTemporalEngine } from '../temporal-server.js';
 import { startBenchStack } from './stack.js';
+import { freePort } from '../processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     tsx: { type: 'boolean', default: false },
     /** Which Temporal the stack runs on: the dev server, or the real server as one process or four. */
     temporal: { type: 'string', default: process.env.ORDERSAGA_TEMPORAL ?? 'dev' },
+    /** With `--temporal server`: the server's Go CPU profile of every loop, by area (pprof.ts). */
+    pprof: { type: 'boolean', default: false },
   },
 });
 const say = (m: string) => console.log(`bench: ${m}`);
@@ -44,16 +47,21 @@ const options: BenchOptions = {
   samples: Number(values.samples),
   runtime: values.tsx ? 'tsx' : 'compiled',
   temporal: parseTemporalEngine(values.temporal, '--temporal'),
+  ...(values.pprof ? { pprofDir: values.out } : {}),
   say,
 };
+if (values.pprof && options.temporal !== 'server')
+  throw new Error('--pprof profiles the real server as one process: add --temporal server');
 if (options.concurrencies.some((c) => !Number.isInteger(c) || c < 1))
   throw new Error('--concurrency is a list of positive integers, such as 10,25,50');
 
+const pprofPort = values.pprof ? await freePort() : undefined;
 const target = await startBenchStack({
   say,
   logLevel: values['log-level'],
   runtime: options.runtime,
   temporal: options.temporal,
+  ...(pprofPort ? { pprofPort } : {}),
 });
 let failed = true;
 try {
@@ -64,6 +72,7 @@ try {
       serviceUrls: target.serviceUrls,
       temporalAddress: target.temporalAddress,
       admin: target.admin,
+      ...(pprofPort ? { pprof: `http://127.0.0.1:${pprofPort}` } : {}),
     },
     options,
   );

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPlot } from './plot.js';
+import { profileTable } from './pprof.js';
 import type { BenchResult, Cell } from './run.js';
 
 /**
@@ -112,7 +113,10 @@ export function table(r: BenchResult): string {
         ', ',
       )}); history ${r.cost.historyLength} events${r.cost.sameInAll ? '' : ' (not the same in every sampled order)'}`,
   );
-  lines.push(...cpuTable(r), '', unsaturatedLatencyLine(r.cells));
+  lines.push(...cpuTable(r));
+  for (const c of r.cells.filter((cell) => cell.serverProfile))
+    lines.push('', `c=${c.concurrency}: ${profileTable(c.serverProfile!)}`);
+  lines.push('', unsaturatedLatencyLine(r.cells));
   return lines.join('\n');
 }
 

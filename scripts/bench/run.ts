@@ -18,6 +18,7 @@ import {
 } from './history.js';
 import type { TemporalEngine } from '../temporal-server.js';
 import { cpuPer, cpuSnapshot, isTemporalEngine, sum, type CpuSnapshot } from './cpu.js';
+import { captureProfile, serverProfile, type ServerProfile } from './pprof.js';
 import {
   ceilingRun,
   closedLoop,
@@ -35,6 +36,8 @@ export interface BenchTarget {
   serviceUrls: { orders: string; products: string };
   temporalAddress: string;
   admin: { email: string; password: string };
+  /** The real server's profiler (`http://127.0.0.1:<port>`): each cell's loops are profiled (pprof.ts). */
+  pprof?: string;
 }
 
 export interface BenchOptions {
@@ -53,6 +56,8 @@ export interface BenchOptions {
   runtime?: 'compiled' | 'tsx';
   /** Which Temporal the stack ran on (dev server, real server, four-process cluster); for the record. */
   temporal?: TemporalEngine;
+  /** Where the server's raw profiles go (with `BenchTarget.pprof`). */
+  pprofDir?: string;
   say: (line: string) => void;
 }
 
@@ -72,6 +77,8 @@ export interface Cell {
   breakdown: { saga: Timeline; ceiling: Timeline; samples: number };
   /** CPU per completed workflow, by process; only with the target's pid files. */
   cpu?: CellCpu;
+  /** The Temporal server's own profile of both loops, per completed workflow, by area (`--pprof`). */
+  serverProfile?: ServerProfile;
 }
 
 export interface CellCpu {
@@ -202,13 +209,22 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
     });
     const cells: Cell[] = [];
     const sagaHistories: JsonHistory[] = [];
+    // The server's profile over a loop: as long as the loop, started with it; per workflow from the loop's rate.
+    const profiled = async (loop: () => Promise<LoopResult>) => {
+      if (!target.pprof) return { result: await loop() };
+      const seconds = Math.max(1, Math.floor(opts.cellMs / 1000));
+      const [profile, result] = await Promise.all([captureProfile(target.pprof, seconds), loop()]);
+      return { result, profile, completed: result.perSecond * seconds };
+    };
     for (const concurrency of opts.concurrencies) {
       const cpu0 = cpuNow();
       say(`concurrency ${concurrency}: the ceiling for ${opts.cellMs / 1000} s`);
-      const c = await closedLoop(concurrency, opts.cellMs, ceiling);
+      const cp = await profiled(() => closedLoop(concurrency, opts.cellMs, ceiling));
+      const c = cp.result;
       const cpu1 = cpuNow();
       say(`concurrency ${concurrency}: the saga for ${opts.cellMs / 1000} s`);
-      const s = await closedLoop(concurrency, opts.cellMs, saga);
+      const sp = await profiled(() => closedLoop(concurrency, opts.cellMs, saga));
+      const s = sp.result;
       const cpu2 = cpuNow();
       const sagaSample = await Promise.all(sampleOf(s.workflowIds).map(history));
       const ceilingSample = await Promise.all(sampleOf(c.workflowIds).map(history));
@@ -226,6 +242,15 @@ export async function runBench(target: BenchTarget, opts: BenchOptions): Promise
           samples: sagaSample.length,
         },
         ...(target.pidsDir ? { cpu: cellCpu(cpu0, cpu1, cpu2, c.completed, s.completed) } : {}),
+        ...(sp.profile && cp.profile
+          ? {
+              serverProfile: await serverProfile(
+                `${opts.pprofDir ?? '.'}/${startedAt.replace(/[:.]/g, '-')}-c${concurrency}`,
+                { saga: sp.profile, ceiling: cp.profile },
+                { saga: sp.completed, ceiling: cp.completed },
+              ),
+            }
+          : {}),
       });
     }
 

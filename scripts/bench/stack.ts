@@ -46,6 +46,8 @@ export async function startBenchStack(opts: {
   runtime?: Runtime;
   /** The dev server (the default) or the real one (databases `ordersaga_bench_temporal*`). */
   temporal?: TemporalEngine;
+  /** The real server's profiler port (`--pprof`). */
+  pprofPort?: number;
 }): Promise<BenchStack> {
   if ((opts.runtime ?? 'compiled') === 'compiled') {
     opts.say('building dist/ (npm run build), to measure what the image runs');
@@ -92,7 +94,11 @@ export async function startBenchStack(opts: {
       port: temporal!,
       uiPort: ui!,
       engine: opts.temporal ?? 'dev',
-      server: { databasePrefix: PREFIX, webUi: false },
+      server: {
+        databasePrefix: PREFIX,
+        webUi: false,
+        ...(opts.pprofPort ? { pprofPort: opts.pprofPort } : {}),
+      },
     },
     mongo: { port: mongo! },
     ...(EXTERNAL ? {} : { ownStores: { postgresPort: postgresPort!, redisPort: redisPort! } }),

@@ -18,8 +18,14 @@ const run = promisify(execFile);
  * SQL layer as the executions', and they are what a search-attribute upsert costs.
  */
 export const SERVER_AREAS: readonly (readonly [string, RegExp])[] = [
-  ['visibility (search attributes, list queries)', /persistence\/visibility|visibility(Queue|_queue|Task)|VisibilityManager/i],
-  ['persistence (SQL: executions, history events, task queues)', /common\/persistence|jackc\/pgx|lib\/pq|database\/sql/],
+  [
+    'visibility (search attributes, list queries)',
+    /persistence\/visibility|visibility(Queue|_queue|Task)|VisibilityManager/i,
+  ],
+  [
+    'persistence (SQL: executions, history events, task queues)',
+    /common\/persistence|jackc\/pgx|lib\/pq|database\/sql/,
+  ],
   ['matching (task queues, polls)', /service\/matching/],
   ['history (workflow state, events, timers, transfer tasks)', /service\/history/],
   ['frontend (API calls from workers and clients)', /service\/frontend/],

@@ -7,7 +7,12 @@ import { areasOfTraces, OTHER_AREA, SERVER_AREAS } from '../../scripts/bench/ppr
 
 const SEP = '-----------+-------------------------------------------------------';
 const sample = (value: string, frames: string[], labels: string[] = []) =>
-  [SEP, ...labels, `${value.padStart(10)}   ${frames[0]}`, ...frames.slice(1).map((f) => `${''.padStart(10)}   ${f}`)].join('\n');
+  [
+    SEP,
+    ...labels,
+    `${value.padStart(10)}   ${frames[0]}`,
+    ...frames.slice(1).map((f) => `${''.padStart(10)}   ${f}`),
+  ].join('\n');
 
 const traces = [
   'File: temporal-server',
@@ -23,9 +28,11 @@ const traces = [
     'go.temporal.io/server/common/persistence/sql.(*sqlExecutionStore).UpdateWorkflowExecution',
     'go.temporal.io/server/service/history.(*historyEngineImpl).RespondWorkflowTaskCompleted',
   ]),
-  sample('500us', ['go.temporal.io/server/service/matching.(*taskQueuePartitionManager).PollTask'], [
-    '   bytes:  1024',
-  ]),
+  sample(
+    '500us',
+    ['go.temporal.io/server/service/matching.(*taskQueuePartitionManager).PollTask'],
+    ['   bytes:  1024'],
+  ),
   sample('10ms', ['runtime.scanobject', 'runtime.gcBgMarkWorker']),
   sample('30ms', ['main.somethingElse']),
   SEP,

@@ -5,6 +5,7 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { proxy } from 'hono/proxy';
+import type { IncomingMessage } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../lib/config.js';
 import { AppError } from '../../lib/errors.js';
@@ -18,7 +19,14 @@ import { mountDocs } from './docs.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { Breakers } from './breakers.js';
 import type { RateLimits } from './rate-limits.js';
-import type { Upstreams } from './upstream.js';
+import { requestHeaders, type Upstreams } from './upstream.js';
+
+/**
+ * The caller's trace context: the instrumented client adds the gateway's own traceparent (a child of the
+ * caller's), and the caller's copy beside it would make the header two values, which a service would have
+ * to ignore.
+ */
+const TRACE_HEADERS: ReadonlySet<string> = new Set(['traceparent', 'tracestate']);
 
 export function createGatewayApp({
   config,
@@ -69,35 +77,45 @@ export function createGatewayApp({
     ]).catch(failedAuthentication);
     const url = new URL(c.req.url);
     const upstream = new URL(path + url.search, config.serviceUrls[target]);
-    const headers = new Headers(c.req.raw.headers);
-    headers.set('X-Request-ID', c.get('requestId'));
-    headers.set('X-Forwarded-Host', url.host);
-    headers.delete('host');
-    if (tracing()) {
-      // The instrumented client adds the gateway's own traceparent (a child of the caller's): the caller's
-      // copy beside it would make the header two values, which a service would have to ignore.
-      headers.delete('traceparent');
-      headers.delete('tracestate');
-    }
     try {
       const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
-      const answer = await breakers.call(target, () =>
-        entry.streams
-          ? // A live stream lasts as long as its caller stays, and streams: fetch passes it on as it comes.
-            proxy(upstream, { method: c.req.method, headers, body, signal: c.req.raw.signal })
-          : upstreams.forward(target, {
-              method: c.req.method,
-              path: upstream.pathname + upstream.search, // as encoded in the URL
-              headers,
-              body,
-              timeoutMs: 30_000,
-            }),
-      );
-      for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
       // The caller's traceresponse names the gateway's span, not the service's behind it.
       const own = tracing() ? traceResponse() : undefined;
-      if (own) answer.headers.set(TRACE_RESPONSE_HEADER, own);
-      return answer;
+      if (entry.streams) {
+        const headers = new Headers(c.req.raw.headers);
+        headers.set('X-Request-ID', c.get('requestId'));
+        headers.set('X-Forwarded-Host', url.host);
+        headers.delete('host');
+        if (tracing()) {
+          headers.delete('traceparent');
+          headers.delete('tracestate');
+        }
+        // A live stream lasts as long as its caller stays, and streams: fetch passes it on as it comes.
+        const answer = await breakers.call(target, () =>
+          proxy(upstream, { method: c.req.method, headers, body, signal: c.req.raw.signal }),
+        );
+        for (const [k, v] of Object.entries(limitHeaders)) answer.headers.set(k, v);
+        if (own) answer.headers.set(TRACE_RESPONSE_HEADER, own);
+        return answer;
+      }
+      // Node's own list of the caller's headers when there is one (the Node server's); else the Request's.
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      const headers = requestHeaders(
+        incoming?.rawHeaders ?? [...c.req.raw.headers].flat(),
+        tracing() ? TRACE_HEADERS : undefined,
+      );
+      headers['x-request-id'] = c.get('requestId');
+      headers['x-forwarded-host'] = url.host;
+      return await breakers.call(target, () =>
+        upstreams.forward(target, {
+          method: c.req.method,
+          path: upstream.pathname + upstream.search, // as encoded in the URL
+          headers,
+          body,
+          timeoutMs: 30_000,
+          answerHeaders: own ? { ...limitHeaders, [TRACE_RESPONSE_HEADER]: own } : limitHeaders,
+        }),
+      );
     } catch (err) {
       if (err instanceof AppError) throw err; // the circuit is open: answered at once
       c.get('log').warn({ target, err: (err as Error).message }, 'upstream unavailable');

@@ -116,17 +116,18 @@ export function createApp({
       }
     }),
   );
-  app.use(
-    bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
-      onError: async (c) => {
-        // Read (and drop) the rest of the body first: answering while the caller is still sending makes
-        // Node close the connection under it, and the caller sees a reset instead of the 413.
-        await drain(c.req.raw, DRAIN_LIMIT_BYTES);
-        throw new AppError('PAYLOAD_TOO_LARGE', `request bodies are limited to ${BODY_LIMIT_BYTES} bytes`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: BODY_LIMIT_BYTES,
+    onError: async (c) => {
+      // Read (and drop) the rest of the body first: answering while the caller is still sending makes
+      // Node close the connection under it, and the caller sees a reset instead of the 413.
+      await drain(c.req.raw, DRAIN_LIMIT_BYTES);
+      throw new AppError('PAYLOAD_TOO_LARGE', `request bodies are limited to ${BODY_LIMIT_BYTES} bytes`);
+    },
+  });
+  // A GET or HEAD has no body to limit (the Node server gives it none): asking the middleware would build
+  // the whole Web Request of every read (its headers, an AbortController) only to find that out.
+  app.use((c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   app.onError((err, c) => {
     const traceId = c.get('requestId') ?? 'unknown';

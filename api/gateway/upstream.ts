@@ -43,8 +43,8 @@ export interface Forward {
 }
 
 /**
- * The caller's headers as one plain record, names in lower case, repeats joined with ", " (as Headers
- * would), the hop-by-hop ones and `skip` left out, read straight from Node's raw list: building Web
+ * The caller's headers as one plain record, names in lower case, repeats joined as Headers joins them
+ * (", ", and "; " for Cookie), the hop-by-hop ones and `skip` left out, read straight from Node's raw list: building Web
  * Headers for it and reading them back was a good part of the gateway's CPU per request.
  */
 export function requestHeaders(rawHeaders: readonly string[], skip?: ReadonlySet<string>) {
@@ -54,7 +54,7 @@ export function requestHeaders(rawHeaders: readonly string[], skip?: ReadonlySet
     if (HOP_BY_HOP.has(name) || skip?.has(name)) continue;
     const value = rawHeaders[i + 1]!;
     const before = headers[name];
-    headers[name] = before === undefined ? value : `${before}, ${value}`;
+    headers[name] = before === undefined ? value : `${before}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
   return headers;
 }

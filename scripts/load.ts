@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ApiError, createApiClient, idempotencyKey, unwrap } from '../api/client/index.js';
-import { ceilingRun } from './bench/workloads.js';
+import { ceilingRun, percentiles, ratio, type Percentiles } from './bench/workloads.js';
 import { freePort, startProcess, stopProcess, waitFor, type Managed } from './processes.js';
 import { mainEntry, ROOT } from './stack.js';
 
@@ -48,8 +48,8 @@ export interface LoadSummary {
   completed: number;
   cancelled: Record<string, number>;
   unfinished: number;
-  acceptMs: { p50: number; p95: number; p99: number };
-  endToEndMs: { p50: number; p95: number; p99: number };
+  acceptMs: Percentiles;
+  endToEndMs: Percentiles;
   errors: Record<string, number>;
   /** Orders that ended (completed or cancelled) ÷ the whole time, their drain included. */
   ordersPerSecond: number;
@@ -63,27 +63,16 @@ export interface CeilingSummary {
   completed: number;
   failed: number;
   /** Start → result, through Temporal. */
-  latencyMs: { p50: number; p95: number; p99: number };
+  latencyMs: Percentiles;
   errors: Record<string, number>;
   /** Completed ceiling workflows ÷ the whole time, as ordersPerSecond. */
   workflowsPerSecond: number;
 }
 
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentiles = (values: number[]) => ({
-  p50: percentile(values, 50),
-  p95: percentile(values, 95),
-  p99: percentile(values, 99),
-});
 const perSecond = (n: number, ms: number) => Number(((n * 1000) / ms).toFixed(2));
 const modeOf = (opts: LoadOptions) =>
   opts.mode === 'closed' ? `closed loop, concurrency ${opts.concurrency}` : `open loop, ${opts.rate}/s`;
-const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
 
 /**
  * Runs `one` for `durationMs`, closed (`concurrency` loops, each starting the next as the last ends) or open

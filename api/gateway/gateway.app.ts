@@ -87,8 +87,7 @@ export function createGatewayApp({
         headers.set('X-Forwarded-Host', url.host);
         headers.delete('host');
         if (tracing()) {
-          headers.delete('traceparent');
-          headers.delete('tracestate');
+          for (const name of TRACE_HEADERS) headers.delete(name);
         }
         // A live stream lasts as long as its caller stays, and streams: fetch passes it on as it comes.
         const answer = await breakers.call(target, () =>

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { ratio } from './workloads.js';
 
 const run = promisify(execFile);
 
@@ -109,7 +110,7 @@ export async function serverProfile(
     ceiling,
     sagaTotalMs,
     ceilingTotalMs,
-    ratio: ceilingTotalMs > 0 ? Math.round((sagaTotalMs / ceilingTotalMs) * 1000) / 1000 : 0,
+    ratio: ratio(sagaTotalMs, ceilingTotalMs),
   };
 }
 

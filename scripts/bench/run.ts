@@ -23,6 +23,7 @@ import {
   ceilingRun,
   closedLoop,
   combineReads,
+  ratio,
   readLoad,
   sagaRun,
   type LoopResult,
@@ -132,7 +133,6 @@ export interface BenchResult {
   };
 }
 
-const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
 const strip = ({ workflowIds: _ids, ...rest }: LoopResult) => rest;
 
 interface Answer {

@@ -35,6 +35,9 @@ export interface LoopResult {
   workflowIds: string[];
 }
 
+/** a ÷ b to three decimals, 0 when b is 0: every ratio the bench and the load report. */
+export const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
+
 export const percentiles = (values: number[]): Percentiles => {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (p: number) =>

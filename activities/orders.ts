@@ -44,38 +44,49 @@ export function createOrderActivities({ db, logger, metrics }: Deps) {
           throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'ORDER_NOT_FOUND');
         // The saga runs, whether or not its start was seen: no replay or reconciler may start it again.
         if (!row.sagaStartedAt) await markSagaStartedIn(tx, input.orderId);
-        if (input.step) {
-          const step = input.step;
-          const inserted = await tx
-            .insert(schema.orderSteps)
-            .values({
-              orderId: input.orderId,
-              name: step.name,
-              status: step.status,
-              reason: step.reason ?? null,
-              at: new Date(step.at),
-            })
-            .onConflictDoNothing()
-            .returning({ id: schema.orderSteps.id });
-          if (inserted.length > 0 && step.status === 'COMPENSATED')
+        const steps = input.steps ?? [];
+        const inserted =
+          steps.length === 0
+            ? []
+            : await tx
+                .insert(schema.orderSteps)
+                .values(
+                  steps.map((step) => ({
+                    orderId: input.orderId,
+                    name: step.name,
+                    status: step.status,
+                    reason: step.reason ?? null,
+                    at: new Date(step.at),
+                  })),
+                )
+                .onConflictDoNothing()
+                .returning({ name: schema.orderSteps.name, status: schema.orderSteps.status });
+        for (const step of inserted) {
+          if (step.status === 'COMPENSATED')
             counted.push(() => metrics.compensations.inc({ step: step.name, outcome: 'compensated' }));
-          if (inserted.length > 0 && step.name === 'AWAIT_APPROVAL' && step.status !== 'COMPENSATED') {
-            // The wait began when the reservation was recorded (the saga asks for approval right after).
-            const [reserved] = await tx
-              .select({ at: schema.orderSteps.at })
-              .from(schema.orderSteps)
-              .where(
-                and(
-                  eq(schema.orderSteps.orderId, input.orderId),
-                  eq(schema.orderSteps.name, 'RESERVE_INVENTORY'),
-                  eq(schema.orderSteps.status, 'COMPLETED'),
-                ),
-              );
-            if (reserved) {
-              const seconds = (new Date(step.at).getTime() - reserved.at.getTime()) / 1000;
-              const outcome = step.status === 'COMPLETED' ? 'approved' : 'not_approved';
-              counted.push(() => metrics.approvalWait.observe({ outcome }, Math.max(0, seconds)));
-            }
+        }
+        const decision = steps.find(
+          (s) =>
+            s.name === 'AWAIT_APPROVAL' &&
+            s.status !== 'COMPENSATED' &&
+            inserted.some((i) => i.name === s.name && i.status === s.status),
+        );
+        if (decision) {
+          // The wait began when the reservation was recorded (the saga asks for approval right after).
+          const [reserved] = await tx
+            .select({ at: schema.orderSteps.at })
+            .from(schema.orderSteps)
+            .where(
+              and(
+                eq(schema.orderSteps.orderId, input.orderId),
+                eq(schema.orderSteps.name, 'RESERVE_INVENTORY'),
+                eq(schema.orderSteps.status, 'COMPLETED'),
+              ),
+            );
+          if (reserved) {
+            const seconds = (new Date(decision.at).getTime() - reserved.at.getTime()) / 1000;
+            const outcome = decision.status === 'COMPLETED' ? 'approved' : 'not_approved';
+            counted.push(() => metrics.approvalWait.observe({ outcome }, Math.max(0, seconds)));
           }
         }
         const set: Partial<typeof schema.orders.$inferInsert> = {};
@@ -122,7 +133,7 @@ export function createOrderActivities({ db, logger, metrics }: Deps) {
         await tx.execute(sql`select pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`);
       });
       for (const count of counted) count();
-      log.debug({ step: input.step, status: input.status }, 'order updated');
+      log.debug({ steps: input.steps, status: input.status }, 'order updated');
     },
   };
 }

@@ -94,7 +94,8 @@ export interface OrderUpdate extends Traced {
   orderId: string;
   /** Rises with every write of the saga; the row keeps the highest, so a late retry cannot go back. */
   seq: number;
-  step?: StepRecord;
+  /** The step transitions this write records, oldest first (one workflow task can record two). */
+  steps?: readonly StepRecord[];
   status?: OrderStatus;
   failureReason?: FailureReason | null;
   paymentId?: string | null;

@@ -227,12 +227,12 @@ describe('orders', () => {
       await run(o.updateOrder, 1, {
         ...base,
         seq: 2,
-        step: { name: 'RESERVE_INVENTORY', status: 'COMPLETED', at: reservedAt },
+        steps: [{ name: 'RESERVE_INVENTORY', status: 'COMPLETED', at: reservedAt }],
       });
       const rejected = {
         ...base,
         seq: 3,
-        step: { name: 'AWAIT_APPROVAL', status: 'FAILED', at: decidedAt },
+        steps: [{ name: 'AWAIT_APPROVAL', status: 'FAILED', at: decidedAt }],
       } as const;
       await run(o.updateOrder, 1, rejected);
       await run(o.updateOrder, 2, rejected);
@@ -247,7 +247,7 @@ describe('orders', () => {
       const compensated = {
         ...base,
         seq: 5,
-        step: { name: 'RESERVE_INVENTORY', status: 'COMPENSATED', at: decidedAt },
+        steps: [{ name: 'RESERVE_INVENTORY', status: 'COMPENSATED', at: decidedAt }],
       } as const;
       await run(o.updateOrder, 1, compensated);
       await run(o.updateOrder, 2, compensated);
@@ -256,7 +256,7 @@ describe('orders', () => {
         seq: 6,
         status: 'CANCELLED',
         failureReason: 'APPROVAL_REJECTED',
-        step: { name: 'NOTIFY_CUSTOMER', status: 'COMPLETED', at: decidedAt },
+        steps: [{ name: 'NOTIFY_CUSTOMER', status: 'COMPLETED', at: decidedAt }],
       } as const;
       await run(o.updateOrder, 1, cancelled);
       await run(o.updateOrder, 2, cancelled);
@@ -305,7 +305,7 @@ describe('orders', () => {
         requestId: 't',
         seq: 5,
         status: 'COMPLETED',
-        step: { name: 'NOTIFY_CUSTOMER', status: 'COMPLETED', at },
+        steps: [{ name: 'NOTIFY_CUSTOMER', status: 'COMPLETED', at }],
       });
       await run(o.updateOrder, 2, { orderId, requestId: 't', seq: 3, status: 'AWAITING_APPROVAL' });
       await run(o.updateOrder, 2, {
@@ -313,7 +313,7 @@ describe('orders', () => {
         requestId: 't',
         seq: 5,
         status: 'COMPLETED',
-        step: { name: 'NOTIFY_CUSTOMER', status: 'COMPLETED', at },
+        steps: [{ name: 'NOTIFY_CUSTOMER', status: 'COMPLETED', at }],
       });
       expect(await sql('orders', 'select status, version from orders where id = $1', [orderId])).toEqual([
         { status: 'COMPLETED', version: 5 },
@@ -345,6 +345,64 @@ describe('orders', () => {
           orderId,
         ]),
       ).toEqual([{ started: true }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('records two step transitions of one write in their order, once, whatever the retries', async () => {
+    const pool = createPool(stack().databaseUrls.orders, 'activities-test');
+    try {
+      const metrics = createSagaMetrics(new Registry());
+      const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, metrics });
+      const orderId = randomUUID();
+      await sql(
+        'orders',
+        `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id)
+         values ($1, 'u', 'PENDING', '[]', 0, 'USD', $2)`,
+        [orderId, `order-${orderId}`],
+      );
+      // The saga's workflow time is the same for both: the row keeps them in the order they were written.
+      const at = new Date().toISOString();
+      const captured: OrderUpdate = {
+        orderId,
+        requestId: 't',
+        seq: 3,
+        paymentId: 'pay-1',
+        steps: [
+          { name: 'CHARGE_PAYMENT', status: 'COMPLETED', at },
+          { name: 'CONFIRM_ORDER', status: 'COMPLETED', at },
+        ],
+      };
+      await run(o.updateOrder, 1, captured);
+      await run(o.updateOrder, 2, captured);
+      const undone: OrderUpdate = {
+        orderId,
+        requestId: 't',
+        seq: 4,
+        steps: [
+          { name: 'CHARGE_PAYMENT', status: 'COMPENSATED', at },
+          { name: 'RESERVE_INVENTORY', status: 'COMPENSATED', at },
+        ],
+      };
+      await run(o.updateOrder, 1, undone);
+      await run(o.updateOrder, 2, undone);
+      expect(
+        await sql('orders', 'select name, status from order_steps where order_id = $1 order by at, id', [
+          orderId,
+        ]),
+      ).toEqual([
+        { name: 'CHARGE_PAYMENT', status: 'COMPLETED' },
+        { name: 'CONFIRM_ORDER', status: 'COMPLETED' },
+        { name: 'CHARGE_PAYMENT', status: 'COMPENSATED' },
+        { name: 'RESERVE_INVENTORY', status: 'COMPENSATED' },
+      ]);
+      expect(await sql('orders', 'select payment_id, version from orders where id = $1', [orderId])).toEqual([
+        { payment_id: 'pay-1', version: 4 },
+      ]);
+      // Each undo counted once, under its own step.
+      for (const step of ['CHARGE_PAYMENT', 'RESERVE_INVENTORY'])
+        expect(await valueOf(metrics.compensations, { step, outcome: 'compensated' })).toBe(1);
     } finally {
       await pool.end();
     }

@@ -27,7 +27,7 @@ describe('billable actions of a recorded order', () => {
   });
 
   it('after the local-order-writes patch: the writes billed once per workflow task (15 in 46 events)', () => {
-    const history = load('completed.local-writes');
+    const history = retired('completed.local-writes');
     expect(billableActions(history)).toEqual({
       total: 15,
       byKind: {
@@ -46,6 +46,40 @@ describe('billable actions of a recorded order', () => {
     // this recording's third write (completed before its recorded schedule time).
     expect(locals.map((s) => s.executionMs === null)).toEqual([false, false, true, false, false]);
     for (const s of locals) if (s.executionMs !== null) expect(s.executionMs).toBeGreaterThan(0);
+  });
+
+  it('one order-row write per workflow task: four writes, the customer looked up beside the commit (15 in 45 events)', () => {
+    const history = load('completed.row-per-task');
+    expect(billableActions(history)).toEqual({
+      total: 15,
+      byKind: {
+        'workflow start': 1,
+        'activity start': 5,
+        'local activities (one per workflow task)': 4,
+        'search attribute upsert': 4,
+        'search attribute upsert (patched())': 1,
+      },
+    });
+    // One marker fewer than before (the capture and the confirmation are one write).
+    expect(history.events).toHaveLength(45);
+    const t = timeline(history);
+    expect(t.steps.filter((s) => s.kind === 'local activity')).toHaveLength(4);
+    // Scheduled by the same workflow task, in this recording commitInventory completed first.
+    expect(t.steps.map((s) => s.step)).toEqual([
+      'reserveInventory',
+      'updateOrder',
+      'chargePayment',
+      'updateOrder',
+      'commitInventory',
+      'updateOrder',
+      'getCustomer',
+      'notifyCustomer',
+      'updateOrder',
+    ]);
+    // The workflow tier's recording: both completions reached one workflow task (five, in 42 events).
+    const wf = load('wf-completed.row-per-task');
+    expect(wf.events).toHaveLength(42);
+    expect(timeline(wf).workflowTasks.count).toBe(5);
   });
 
   it('counts each retry of an activity, timers, signals and updates', () => {

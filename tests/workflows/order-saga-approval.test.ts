@@ -18,6 +18,7 @@ import {
   large,
   recordHistory,
   refusal,
+  rowWritesPerTask,
   startSaga,
   useSagaEnv,
   stepsOf,
@@ -54,6 +55,9 @@ describe('order saga: approval', () => {
       'the AWAITING_APPROVAL write',
       async () => s.lastWrite()?.status === 'AWAITING_APPROVAL',
     );
+    // The reservation and the wait are one write.
+    expect(s.called('updateOrder')).toHaveLength(1);
+    expect(s.lastWrite().steps).toMatchObject([{ name: 'RESERVE_INVENTORY', status: 'COMPLETED' }]);
 
     const answered = await handle.executeUpdate(approveOrderUpdate, { args: [{}] });
     expect(answered.orderId).toBe(s.orderId);
@@ -63,6 +67,7 @@ describe('order saga: approval', () => {
     expect(s.called('chargePayment')).toHaveLength(1);
     expect(s.called('releaseInventory')).toHaveLength(0);
     expect(s.called('notifyCustomer').map((c) => c.input.type)).toEqual(['order.confirmed']);
+    expect(rowWritesPerTask(await historyEvents(handle)).filter((n) => n > 1)).toEqual([]);
     await recordHistory(handle, 'wf-approved');
   });
 

@@ -17,12 +17,13 @@ import {
   large,
   recordHistory,
   refusal,
-  type SagaEnv,
   startSaga,
   stepsOf,
   stuckRelease,
+  type SagaEnv,
   useSagaEnv,
   waitForState,
+  wrote,
 } from './support.js';
 
 let t: SagaEnv;
@@ -31,8 +32,8 @@ useSagaEnv((env) => (t = env));
 describe('order saga: defects found in review', () => {
   it('refuses a cancel that arrives after the capture, while the capture is still being written', async () => {
     const write = gate();
-    const s = t.scenario().on('updateOrder', async (input: { step?: { name: string; status: string } }) => {
-      if (input.step?.name === 'CHARGE_PAYMENT' && input.step.status === 'COMPLETED') await write.pass();
+    const s = t.scenario().on('updateOrder', async (input) => {
+      if (wrote(input, 'CHARGE_PAYMENT:COMPLETED')) await write.pass();
     });
     const handle = await startSaga(t, s);
     await write.entered; // the payment is captured; its row write hangs (the orders database is slow)
@@ -117,8 +118,8 @@ describe('order saga: defects found in review', () => {
     expect(
       approvedScenario
         .called('updateOrder')
-        .map((c) => c.input.step)
-        .filter((x) => x?.name === 'AWAIT_APPROVAL'),
+        .flatMap((c) => c.input.steps ?? [])
+        .filter((x: { name: string }) => x.name === 'AWAIT_APPROVAL'),
     ).toEqual([expect.objectContaining({ reason: 'known customer' })]);
     await recordHistory(approved, 'approved-with-reason');
   });

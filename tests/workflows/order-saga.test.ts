@@ -11,16 +11,20 @@ import {
   COMPLETED_STEPS,
   eventually,
   failureOf,
+  historyEvents,
   outage,
   recordHistory,
-  type SagaEnv,
+  rowWritesPerTask,
+  scheduledBy,
   startSaga,
   stepsOf,
   stuckRelease,
+  type SagaEnv,
   UNDONE_AT_CHARGE_CALLS,
   UNDONE_AT_CHARGE_STEPS,
   useSagaEnv,
   waitForState,
+  wrote,
 } from './support.js';
 
 let t: SagaEnv;
@@ -33,15 +37,18 @@ describe('order saga: forward paths and business failures', () => {
     const state = await handle.result();
     expect(state).toMatchObject({ status: 'COMPLETED', failureReason: null, paymentId: `pay-${s.orderId}` });
     expect(stepsOf(state)).toEqual(COMPLETED_STEPS);
-    expect(s.sequence()).toEqual([
-      'reserveInventory',
-      'chargePayment',
-      'commitInventory',
-      'getCustomer',
-      'notifyCustomer',
-    ]);
+    // The customer is looked up while the inventory is committed: the two run in either order.
+    const calls = s.sequence();
+    expect(calls.slice(0, 2)).toEqual(['reserveInventory', 'chargePayment']);
+    expect(calls.slice(2, 4).sort()).toEqual(['commitInventory', 'getCustomer']);
+    expect(calls.slice(4)).toEqual(['notifyCustomer']);
     expect(s.called('notifyCustomer').map((c) => c.input.type)).toEqual(['order.confirmed']);
     expect(s.lastWrite()).toMatchObject({ status: 'COMPLETED' });
+    const events = await historyEvents(handle);
+    expect(scheduledBy(events, 'getCustomer')).toBe(scheduledBy(events, 'commitInventory'));
+    // At most one order-row write per workflow task: the capture and the confirmation are one write.
+    expect(rowWritesPerTask(events).filter((n) => n > 1)).toEqual([]);
+    expect(s.called('updateOrder')).toHaveLength(4);
     await recordHistory(handle, 'wf-completed');
   });
 
@@ -137,7 +144,7 @@ describe('order saga: forward paths and business failures', () => {
 
   it('orphaned: the order row is gone after the charge; everything is compensated, nobody notified', async () => {
     const s = t.scenario().on('updateOrder', (input) => {
-      if (input.step?.name === 'CHARGE_PAYMENT') throw business('ORDER_NOT_FOUND');
+      if (wrote(input, 'CHARGE_PAYMENT:COMPLETED')) throw business('ORDER_NOT_FOUND');
     });
     const handle = await startSaga(t, s);
     const failure = await failureOf(handle);
@@ -145,10 +152,12 @@ describe('order saga: forward paths and business failures', () => {
     const cause = failure.cause instanceof ActivityFailure ? failure.cause.cause : failure.cause;
     expect((cause as any)?.type).toBe('ORDER_NOT_FOUND');
     const state = await waitForState(handle, 'the final state', () => true);
+    // The write of the capture and the confirmation found the row gone: the confirmation failed.
     expect(stepsOf(state)).toEqual([
       'RESERVE_INVENTORY:COMPLETED',
       'CHARGE_PAYMENT:COMPLETED',
-      'CHARGE_PAYMENT:FAILED',
+      'CONFIRM_ORDER:COMPLETED',
+      'CONFIRM_ORDER:FAILED',
       'CHARGE_PAYMENT:COMPENSATED',
       'RESERVE_INVENTORY:COMPENSATED',
     ]);
@@ -159,7 +168,10 @@ describe('order saga: forward paths and business failures', () => {
     expect(s.called('getCustomer')).toHaveLength(0);
     expect(s.called('notifyCustomer')).toHaveLength(0);
     // Once the row was found gone, nothing more was written to it.
-    expect(s.lastWrite().step).toMatchObject({ name: 'CHARGE_PAYMENT', status: 'COMPLETED' });
+    expect(s.lastWrite().steps).toMatchObject([
+      { name: 'CHARGE_PAYMENT', status: 'COMPLETED' },
+      { name: 'CONFIRM_ORDER', status: 'COMPLETED' },
+    ]);
     await recordHistory(handle, 'orphaned');
   });
 });

@@ -36,6 +36,7 @@ import {
   type OrderSagaInput,
   type OrderSagaWorkflow,
   type OrderState,
+  type StepRecord,
   type StepStatus,
   type SagaStep,
 } from '../../contracts/index.js';
@@ -348,10 +349,38 @@ export const hasStep = (step: SagaStep, status: StepStatus) => (s: OrderState) =
 /** `STEP:STATUS` for each step record, in order. */
 export const stepsOf = (s: OrderState) => s.steps.map((r) => `${r.name}:${r.status}`);
 
+/**
+ * Whether an order-row write records a step transition: `NAME:STATUS`, or only the name or the status.
+ * (One write can record two: the capture with the confirmation.)
+ */
+export const wrote = (input: { steps?: readonly StepRecord[] }, what: string) =>
+  (input.steps ?? []).some((r) => [r.name, r.status, `${r.name}:${r.status}`].includes(what));
+
 export async function historyEvents(
   handle: WorkflowHandle,
 ): Promise<temporal.api.history.v1.IHistoryEvent[]> {
   return (await handle.fetchHistory()).events ?? [];
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The order-row writes (local activity markers) each completed workflow task recorded, in order. */
+export function rowWritesPerTask(events: HistoryEvent[]): number[] {
+  const writes: number[] = [];
+  for (const e of events) {
+    if (e.workflowTaskCompletedEventAttributes) writes.push(0);
+    if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      writes[writes.length - 1] = (writes.at(-1) ?? 0) + 1;
+  }
+  return writes;
+}
+
+/** The workflow task that scheduled an activity (its WorkflowTaskCompleted event id). */
+export function scheduledBy(events: HistoryEvent[], activity: string): string | undefined {
+  const scheduled = events.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity,
+  )?.activityTaskScheduledEventAttributes;
+  return scheduled?.workflowTaskCompletedEventId?.toString();
 }
 
 /** The failure of a failed saga (a workflow failure, not a business outcome). */

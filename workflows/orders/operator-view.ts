@@ -30,10 +30,10 @@ export const summaries = {
     `undo: void the failed charge (refund ${money(input.totalCents, input.currency)} only if it landed)`,
   getCustomer: () => "look up the customer's address",
   notify: (type: string) => `notify the customer: ${type}`,
-  /** One write of the order row: the step it records, else the status. */
-  record: (change: { step?: { name: string; status: string }; status?: string }) =>
-    change.step
-      ? `record ${change.step.name}${change.step.status === 'COMPLETED' ? '' : ` ${change.step.status}`}`
+  /** One write of the order row: the steps it records, else the status. */
+  record: (change: { steps?: { name: string; status: string }[]; status?: string }) =>
+    change.steps?.length
+      ? `record ${change.steps.map((s) => `${s.name}${s.status === 'COMPLETED' ? '' : ` ${s.status}`}`).join(', ')}`
       : `record status ${change.status ?? ''}`.trim(),
   approvalDeadline: () => 'approval deadline',
   compensationRetry: (round: number) => `retry the failed compensations (automatic, round ${round + 1})`,

@@ -27,7 +27,7 @@ import { currentDetails, summaries, type Situation } from './operator-view.js';
 
 const ordersLocal = proxyLocalActivities<OrderActivities>(ORDER_LOCAL_OPTIONS);
 
-export type OrderChange = Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq' | 'step'>;
+export type OrderChange = Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq' | 'steps'>;
 
 /** An activity call with the summary the Web UI shows for it. */
 export interface Summarizable<A extends unknown[], R> {
@@ -45,6 +45,8 @@ export class OrderRecord {
   private unshown: SearchAttributeUpdatePair[] = [];
   /** Every row write carries a rising number, so a late retry of an older write loses. */
   private seq = 1;
+  /** Step transitions (and what they changed) not written yet: the row takes them with the next write. */
+  private unwritten: { steps: StepRecord[]; change: OrderChange } = { steps: [], change: {} };
 
   constructor(private readonly trace: Pick<OrderSagaInput, 'orderId' | 'requestId'>) {
     this.state = {
@@ -80,6 +82,15 @@ export class OrderRecord {
 
   /** Records a step transition (and what it changed) in the state, the search attributes and the row. */
   async record(step: SagaStep, status: StepStatus, change: OrderChange = {}, reason?: string | null) {
+    this.note(step, status, change, reason);
+    await this.write({});
+  }
+
+  /**
+   * Records a step transition in the state and the search attributes at once, and in the row with the
+   * next write: for a step whose next one is written in the same workflow task (one row write, not two).
+   */
+  note(step: SagaStep, status: StepStatus, change: OrderChange = {}, reason?: string | null) {
     const at = new Date().toISOString(); // workflow time: deterministic on replay
     const entry: StepRecord = { name: step, status, at, ...(reason ? { reason } : {}) };
     this.state.steps.push(entry);
@@ -87,15 +98,27 @@ export class OrderRecord {
     if (change.failureReason !== undefined) this.state.failureReason = change.failureReason;
     if (change.paymentId !== undefined) this.state.paymentId = change.paymentId;
     this.show();
-    await this.write({ ...change, step: entry });
+    this.unwritten.steps.push(entry);
+    this.unwritten.change = { ...this.unwritten.change, ...change };
   }
 
-  /** Writes to the order row, in order; once the row is found gone, nothing more is written. */
-  async write(change: Omit<OrderUpdate, 'orderId' | 'requestId' | 'seq'>) {
+  /**
+   * Writes to the order row, in order, with the transitions noted since the last write; once the row is
+   * found gone, nothing more is written.
+   */
+  async write(change: OrderChange) {
     if (this.orphaned) return;
+    const { steps, change: noted } = this.unwritten;
+    this.unwritten = { steps: [], change: {} };
     try {
-      const update = { ...this.trace, ...change, seq: ++this.seq };
-      await ordersLocal.updateOrder.executeWithOptions({ summary: summaries.record(change) }, [update]);
+      const update = {
+        ...this.trace,
+        ...noted,
+        ...change,
+        seq: ++this.seq,
+        ...(steps.length ? { steps } : {}),
+      };
+      await ordersLocal.updateOrder.executeWithOptions({ summary: summaries.record(update) }, [update]);
     } catch (err) {
       if (failureTypeOf(err) === 'ORDER_NOT_FOUND') this.orphaned = true;
       throw err;

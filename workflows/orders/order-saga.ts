@@ -5,7 +5,8 @@
  * only go forward, retried until they succeed.
  *
  * One explicit state (`OrderRecord`: the order as it shows everywhere; `Decisions`: what came from outside;
- * the phase flags below) and one small method per step.
+ * the phase flags below) and one small method per step. The order row is written at most once per workflow
+ * task: a step whose next transition is written in the same task is noted, and written with it.
  */
 import {
   CancellationScope,
@@ -100,7 +101,9 @@ class OrderSaga {
 
   private async upToPivot() {
     await this.reserve();
+    // The reservation is written before the charge: with AWAITING_APPROVAL, or on its own.
     if (this.input.totalCents >= this.input.approvalThresholdCents) await this.awaitApproval();
+    else await this.order.write({});
     await this.charge();
   }
 
@@ -112,7 +115,7 @@ class OrderSaga {
       () => order.call(this.inventoryUndo.releaseInventory, summaries.release(), stock),
       () => order.call(inventory.reserveInventory, summaries.reserve(this.input), stock),
     );
-    await order.record('RESERVE_INVENTORY', 'COMPLETED');
+    order.note('RESERVE_INVENTORY', 'COMPLETED');
   }
 
   private async awaitApproval() {
@@ -164,17 +167,28 @@ class OrderSaga {
     );
     // The pivot is the capture itself: a cancel that arrives while its step is being written is refused.
     this.pastPivot = true;
-    await order.record('CHARGE_PAYMENT', 'COMPLETED', { paymentId: payment.paymentId });
+    order.note('CHARGE_PAYMENT', 'COMPLETED', { paymentId: payment.paymentId });
+    // The order is confirmed by the write that records its capture: one row write, not two.
+    order.enter('CONFIRM_ORDER');
+    await order.record('CONFIRM_ORDER', 'COMPLETED');
   }
 
   private async afterPivot() {
     const { order } = this;
-    order.enter('CONFIRM_ORDER');
-    await order.record('CONFIRM_ORDER', 'COMPLETED');
     order.enter('COMMIT_INVENTORY');
+    // The customer's address is looked up while the inventory is committed, not after.
+    const customer = this.lookUpCustomer();
     await order.call(inventory.commitInventory, summaries.commit(), this.stock);
     await order.record('COMMIT_INVENTORY', 'COMPLETED');
-    await this.notifyAndFinish('order.confirmed', { status: 'COMPLETED' });
+    await this.notifyAndFinish('order.confirmed', { status: 'COMPLETED' }, customer);
+  }
+
+  /** The customer's contact details (null: the account was deleted since), from the user service. */
+  private lookUpCustomer() {
+    return this.order.call(users.getCustomer, summaries.getCustomer(), {
+      ...this.trace,
+      userId: this.input.userId,
+    });
   }
 
   /** Undo what was done, newest first, and end CANCELLED; a failure that is no business outcome rethrows. */
@@ -253,14 +267,15 @@ class OrderSaga {
   }
 
   /** The last step: tell the customer, and only then show the final status, so it is the last event. */
-  private async notifyAndFinish(type: NotificationType, final: OrderChange) {
+  private async notifyAndFinish(
+    type: NotificationType,
+    final: OrderChange,
+    lookedUp?: ReturnType<OrderSaga['lookUpCustomer']>,
+  ) {
     const { order, input } = this;
     if (order.orphaned) return order.flush();
     order.enter('NOTIFY_CUSTOMER');
-    const customer = await order.call(users.getCustomer, summaries.getCustomer(), {
-      ...this.trace,
-      userId: input.userId,
-    });
+    const customer = await (lookedUp ?? this.lookUpCustomer());
     await order.call(notifications.notifyCustomer, summaries.notify(type), {
       ...this.trace,
       userId: input.userId,

@@ -30,16 +30,33 @@ export function createOrderActivities({ db, logger, metrics }: Deps) {
       /** What this write changed, counted once it has committed (a retried write changes nothing). */
       const counted: (() => void)[] = [];
       await db.transaction(async (tx) => {
-        const [row] = await tx
-          .select({
-            paymentId: schema.orders.paymentId,
+        const set: Partial<typeof schema.orders.$inferInsert> = {};
+        if (input.status !== undefined) set.status = input.status;
+        if (input.failureReason !== undefined) set.failureReason = input.failureReason;
+        if (input.paymentId !== undefined) set.paymentId = input.paymentId;
+        if (input.decidedBy !== undefined) set.decidedBy = input.decidedBy;
+        if (input.decisionReason !== undefined) set.decisionReason = input.decisionReason;
+        // The row first: this locks it, and a write that lost to a newer one (or repeats a committed one)
+        // changes nothing. Live streams of the order (GET /orders/{id}/events) are told when it commits.
+        const [updated] = await tx
+          .update(schema.orders)
+          .set({ ...set, updatedAt: sql`now()`, version: input.seq })
+          .where(and(eq(schema.orders.id, input.orderId), lt(schema.orders.version, input.seq)))
+          .returning({
+            createdAt: schema.orders.createdAt,
             failureReason: schema.orders.failureReason,
+            paymentId: schema.orders.paymentId,
             sagaStartedAt: schema.orders.sagaStartedAt,
             workflowId: schema.orders.workflowId,
-          })
-          .from(schema.orders)
-          .where(eq(schema.orders.id, input.orderId))
-          .for('update');
+            notified: sql<void>`pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`,
+          });
+        const [row] = updated
+          ? [updated]
+          : await tx
+              .select({ sagaStartedAt: schema.orders.sagaStartedAt })
+              .from(schema.orders)
+              .where(eq(schema.orders.id, input.orderId))
+              .for('update');
         if (!row)
           throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'ORDER_NOT_FOUND');
         // The saga runs, whether or not its start was seen: no replay or reconciler may start it again.
@@ -89,17 +106,6 @@ export function createOrderActivities({ db, logger, metrics }: Deps) {
             counted.push(() => metrics.approvalWait.observe({ outcome }, Math.max(0, seconds)));
           }
         }
-        const set: Partial<typeof schema.orders.$inferInsert> = {};
-        if (input.status !== undefined) set.status = input.status;
-        if (input.failureReason !== undefined) set.failureReason = input.failureReason;
-        if (input.paymentId !== undefined) set.paymentId = input.paymentId;
-        if (input.decidedBy !== undefined) set.decidedBy = input.decidedBy;
-        if (input.decisionReason !== undefined) set.decisionReason = input.decisionReason;
-        const [updated] = await tx
-          .update(schema.orders)
-          .set({ ...set, updatedAt: sql`now()`, version: input.seq })
-          .where(and(eq(schema.orders.id, input.orderId), lt(schema.orders.version, input.seq)))
-          .returning({ createdAt: schema.orders.createdAt, failureReason: schema.orders.failureReason });
         const status = input.status;
         if (updated && status && TERMINAL_STATUSES.includes(status)) {
           const seconds = (Date.now() - updated.createdAt.getTime()) / 1000;
@@ -113,24 +119,29 @@ export function createOrderActivities({ db, logger, metrics }: Deps) {
             counted.push(() => metrics.compensations.inc({ step, outcome: 'failed' }));
         }
         // The order's end is a fact of the order service, recorded with the change that made it, and only
-        // then: a write that lost to a newer one (or repeats a committed one) publishes nothing.
+        // then: a write that lost to a newer one (or repeats a committed one) publishes nothing. Its payment
+        // id and failure reason are the row's, as this write left them.
         if (updated && (status === 'COMPLETED' || status === 'CANCELLED')) {
           const fact =
             status === 'COMPLETED'
               ? newEvent(
                   'order.completed',
-                  { orderId: input.orderId, paymentId: input.paymentId ?? row.paymentId },
-                  { id: sagaFactId(row.workflowId, 'order.completed'), correlationId: row.workflowId },
+                  { orderId: input.orderId, paymentId: updated.paymentId },
+                  {
+                    id: sagaFactId(updated.workflowId, 'order.completed'),
+                    correlationId: updated.workflowId,
+                  },
                 )
               : newEvent(
                   'order.cancelled',
-                  { orderId: input.orderId, failureReason: input.failureReason ?? row.failureReason },
-                  { id: sagaFactId(row.workflowId, 'order.cancelled'), correlationId: row.workflowId },
+                  { orderId: input.orderId, failureReason: updated.failureReason },
+                  {
+                    id: sagaFactId(updated.workflowId, 'order.cancelled'),
+                    correlationId: updated.workflowId,
+                  },
                 );
           await addToOutbox(tx, schema.outbox, fact);
         }
-        // Live streams of this order (GET /orders/{id}/events) re-read it; sent when the write commits.
-        await tx.execute(sql`select pg_notify(${ORDER_EVENTS_CHANNEL}, ${input.orderId})`);
       });
       for (const count of counted) count();
       log.debug({ steps: input.steps, status: input.status }, 'order updated');

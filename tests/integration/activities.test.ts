@@ -5,12 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderActivities } from '../../activities/orders.js';
 import type { OrderUpdate } from '../../contracts/index.js';
 import { createPaymentActivities } from '../../activities/payments.js';
 import { createInventoryActivities } from '../../activities/products.js';
+import { ORDER_EVENTS_CHANNEL } from '../../db/orders/order-events.js';
 import * as ordersSchema from '../../db/orders/schema.js';
 import * as paymentsSchema from '../../db/payments/schema.js';
 import { createDb } from '../../db/postgres.js';
@@ -345,6 +347,48 @@ describe('orders', () => {
           orderId,
         ]),
       ).toEqual([{ started: true }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('writes a step in one UPDATE and one INSERT: no separate lock, no separate notify', async () => {
+    const pool = createPool(stack().databaseUrls.orders, 'activities-test');
+    try {
+      const statements: string[] = [];
+      const db = drizzle(pool, { schema: ordersSchema, logger: { logQuery: (q) => statements.push(q) } });
+      const o = createOrderActivities({ db, logger, metrics: createSagaMetrics(new Registry()) });
+      const orderId = randomUUID();
+      await sql(
+        'orders',
+        `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id, saga_started_at)
+         values ($1, 'u', 'PENDING', '[]', 0, 'USD', $2, now())`,
+        [orderId, `order-${orderId}`],
+      );
+      const listener = new pg.Client({ connectionString: stack().databaseUrls.orders });
+      await listener.connect();
+      try {
+        const notified: string[] = [];
+        listener.on('notification', (n) => notified.push(n.payload ?? ''));
+        await listener.query(`listen "${ORDER_EVENTS_CHANNEL}"`);
+        const at = new Date().toISOString();
+        await run(o.updateOrder, 1, {
+          orderId,
+          requestId: 't',
+          seq: 2,
+          steps: [{ name: 'RESERVE_INVENTORY', status: 'COMPLETED', at }],
+        });
+        expect(statements.map((q) => q.split(' ')[0]!.toLowerCase())).toEqual([
+          'begin',
+          'update',
+          'insert',
+          'commit',
+        ]);
+        // The live streams of the order are still told, once the write has committed.
+        await waitUntil(async () => notified.includes(orderId));
+      } finally {
+        await listener.end();
+      }
     } finally {
       await pool.end();
     }

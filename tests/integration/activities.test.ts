@@ -210,19 +210,25 @@ async function valueOf(metric: Metric, labels: Record<string, string>): Promise<
   return found?.value ?? 0;
 }
 
+/** A fresh order row, as the order service writes it when an order is placed; its id. */
+async function orderRow(totalCents = 0, { sagaStarted = false } = {}): Promise<string> {
+  const orderId = randomUUID();
+  await sql(
+    'orders',
+    `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id, saga_started_at)
+     values ($1, 'u', 'PENDING', '[]', $2, 'USD', $3, ${sagaStarted ? 'now()' : 'null'})`,
+    [orderId, totalCents, `order-${orderId}`],
+  );
+  return orderId;
+}
+
 describe('orders', () => {
   it('counts a final status, its duration, an approval wait and compensations once, whatever the retries', async () => {
     const pool = createPool(stack().databaseUrls.orders, 'activities-test');
     try {
       const metrics = createSagaMetrics(new Registry());
       const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, metrics });
-      const orderId = randomUUID();
-      await sql(
-        'orders',
-        `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id)
-         values ($1, 'u', 'PENDING', '[]', 150000, 'USD', $2)`,
-        [orderId, `order-${orderId}`],
-      );
+      const orderId = await orderRow(150000);
       const base = { orderId, requestId: 't' };
       const reservedAt = new Date(Date.now() - 90_000).toISOString();
       const decidedAt = new Date().toISOString();
@@ -294,13 +300,7 @@ describe('orders', () => {
         logger,
         metrics: createSagaMetrics(new Registry()),
       });
-      const orderId = randomUUID();
-      await sql(
-        'orders',
-        `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id)
-         values ($1, 'u', 'PENDING', '[]', 0, 'USD', $2)`,
-        [orderId, `order-${orderId}`],
-      );
+      const orderId = await orderRow();
       const at = new Date().toISOString();
       await run(o.updateOrder, 1, {
         orderId,
@@ -358,13 +358,7 @@ describe('orders', () => {
       const statements: string[] = [];
       const db = drizzle(pool, { schema: ordersSchema, logger: { logQuery: (q) => statements.push(q) } });
       const o = createOrderActivities({ db, logger, metrics: createSagaMetrics(new Registry()) });
-      const orderId = randomUUID();
-      await sql(
-        'orders',
-        `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id, saga_started_at)
-         values ($1, 'u', 'PENDING', '[]', 0, 'USD', $2, now())`,
-        [orderId, `order-${orderId}`],
-      );
+      const orderId = await orderRow(0, { sagaStarted: true });
       const listener = new pg.Client({ connectionString: stack().databaseUrls.orders });
       await listener.connect();
       try {
@@ -399,13 +393,7 @@ describe('orders', () => {
     try {
       const metrics = createSagaMetrics(new Registry());
       const o = createOrderActivities({ db: createDb(pool, ordersSchema), logger, metrics });
-      const orderId = randomUUID();
-      await sql(
-        'orders',
-        `insert into orders (id, user_id, status, items, total_cents, currency, workflow_id)
-         values ($1, 'u', 'PENDING', '[]', 0, 'USD', $2)`,
-        [orderId, `order-${orderId}`],
-      );
+      const orderId = await orderRow();
       // The saga's workflow time is the same for both: the row keeps them in the order they were written.
       const at = new Date().toISOString();
       const captured: OrderUpdate = {

@@ -16,6 +16,18 @@ const load = (name: string) => JSON.parse(readFileSync(`${dir}${name}.json`, 'ut
 /** Histories of retired shapes: no run of theirs can be open, so they are not replayed, only measured. */
 const retired = (name: string) => load(`retired/${name}`);
 
+/** What a completed order costs since the local-order-writes patch: its local activities billed per task. */
+const COMPLETED_ORDER_ACTIONS = {
+  total: 15,
+  byKind: {
+    'workflow start': 1,
+    'activity start': 5,
+    'local activities (one per workflow task)': 4,
+    'search attribute upsert': 4,
+    'search attribute upsert (patched())': 1,
+  },
+};
+
 describe('billable actions of a recorded order', () => {
   it('a completed order before the levers: 1 start, 10 activities, 7 upserts (18 in 72 events)', () => {
     const history = retired('completed');
@@ -28,17 +40,8 @@ describe('billable actions of a recorded order', () => {
 
   it('after the local-order-writes patch: the writes billed once per workflow task (15 in 46 events)', () => {
     const history = retired('completed.local-writes');
-    expect(billableActions(history)).toEqual({
-      total: 15,
-      byKind: {
-        'workflow start': 1,
-        'activity start': 5,
-        // Five local writes in four workflow tasks (CHARGE_PAYMENT and CONFIRM_ORDER share one).
-        'local activities (one per workflow task)': 4,
-        'search attribute upsert': 4,
-        'search attribute upsert (patched())': 1,
-      },
-    });
+    // Five local writes in four workflow tasks (CHARGE_PAYMENT and CONFIRM_ORDER share one).
+    expect(billableActions(history)).toEqual(COMPLETED_ORDER_ACTIONS);
     expect(history.events).toHaveLength(46);
     const locals = timeline(history).steps.filter((s) => s.kind === 'local activity');
     expect(locals.map((s) => s.step)).toEqual(Array(5).fill('updateOrder'));
@@ -50,16 +53,7 @@ describe('billable actions of a recorded order', () => {
 
   it('one order-row write per workflow task: four writes, the customer looked up beside the commit (15 in 45 events)', () => {
     const history = load('completed.row-per-task');
-    expect(billableActions(history)).toEqual({
-      total: 15,
-      byKind: {
-        'workflow start': 1,
-        'activity start': 5,
-        'local activities (one per workflow task)': 4,
-        'search attribute upsert': 4,
-        'search attribute upsert (patched())': 1,
-      },
-    });
+    expect(billableActions(history)).toEqual(COMPLETED_ORDER_ACTIONS);
     // One marker fewer than before (the capture and the confirmation are one write).
     expect(history.events).toHaveLength(45);
     const t = timeline(history);

@@ -236,6 +236,16 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
   const signal = (name: string, sig: NodeJS.Signals) =>
     whileRestarting(async () => void process.kill(pidOf(name), sig));
   /** The engine's pids once every one of its processes runs (another fault may have one restarting). */
+  /** SIGCONT to each paused process; one that is gone needs none. */
+  const resume = (pids: number[]) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // exited while paused (SIGKILL): nothing to resume
+      }
+    }
+  };
   const runningEngine = async () => {
     let pids: number[] = [];
     await whileRestarting(async () => {
@@ -291,12 +301,25 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
       at: at(),
       what: `pause the Temporal server for ${opts.brownoutMs / 1000} s (SIGSTOP, then SIGCONT)`,
       act: async () => {
-        const pids = await runningEngine();
+        let paused: number[] = [];
+        // A service that another fault left crash-looping can exit between the check that it runs and its
+        // SIGSTOP: the ones already paused are resumed, and the whole pause is tried again once all run.
+        await whileRestarting(async () => {
+          paused = [];
+          try {
+            for (const pid of await runningEngine()) {
+              process.kill(pid, 'SIGSTOP');
+              paused.push(pid);
+            }
+          } catch (err) {
+            resume(paused);
+            throw err;
+          }
+        })();
         try {
-          for (const pid of pids) process.kill(pid, 'SIGSTOP');
           await sleep(opts.brownoutMs);
         } finally {
-          for (const pid of pids) process.kill(pid, 'SIGCONT');
+          resume(paused);
         }
       },
     });

@@ -46,7 +46,7 @@ export interface ActionCount {
   byKind: Record<string, number>;
 }
 
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 const PATCH_SEARCH_ATTRIBUTE = 'TemporalChangeVersion';
 
 const decode = (p: Payload | undefined): unknown => {

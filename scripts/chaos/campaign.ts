@@ -235,7 +235,6 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
   // Signalled once running: until its supervisor restarts it, a killed process's pid file names the dead one.
   const signal = (name: string, sig: NodeJS.Signals) =>
     whileRestarting(async () => void process.kill(pidOf(name), sig));
-  /** The engine's pids once every one of its processes runs (another fault may have one restarting). */
   /** SIGCONT to each paused process; one that is gone needs none. */
   const resume = (pids: number[]) => {
     for (const pid of pids) {
@@ -246,6 +245,7 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
       }
     }
   };
+  /** The engine's pids once every one of its processes runs (another fault may have one restarting). */
   const runningEngine = async () => {
     let pids: number[] = [];
     await whileRestarting(async () => {

@@ -40,6 +40,7 @@ import {
   type StepStatus,
   type SagaStep,
 } from '../../contracts/index.js';
+import { LOCAL_ACTIVITY_MARKER } from '../../scripts/bench/history.js';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -369,7 +370,7 @@ export function rowWritesPerTask(events: HistoryEvent[]): number[] {
   const writes: number[] = [];
   for (const e of events) {
     if (e.workflowTaskCompletedEventAttributes) writes.push(0);
-    if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+    if (e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER)
       writes[writes.length - 1] = (writes.at(-1) ?? 0) + 1;
   }
   return writes;

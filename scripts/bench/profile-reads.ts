@@ -6,6 +6,10 @@
  * `PROFILE_CPU=<dir>` also writes a V8 CPU profile of the gateway's, the order service's and the product
  * service's work during each of the four loads into <dir> (scripts/bench/cpu-profiler.mjs).
  *
+ * It also starts a bare proxy (scripts/bench/floor-proxy.mjs: node:http, one Redis command, an undici pool, one
+ * pino line per request, and nothing else) in front of the product service, and reads the same product through
+ * it: the gateway's CPU per read beside the least a Node proxy of this kind spends on this machine.
+ *
  * `PROFILE_SAGA=<concurrency>` first does the same for closed loops of the ceiling workflow and of the saga
  * (CPU time per completed workflow).
  *
@@ -13,7 +17,7 @@
  *
  *   npm run bench:profile   (PROFILE_SECONDS: 8, PROFILE_CONNECTIONS: 20; PROFILE_CPU, PROFILE_SAGA, PROFILE_TSX unset)
  */
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +25,8 @@ import { Client, Connection } from '@temporalio/client';
 import { ceilingRun, closedLoop, readLoad, sagaRun } from './workloads.js';
 import { cpuPer, cpuSnapshot } from './cpu.js';
 import { startBenchStack } from './stack.js';
+import { freePort, startProcess, waitFor, type Managed } from '../processes.js';
+import { ROOT } from '../stack.js';
 
 const say = (m: string) => console.log(`profile: ${m}`);
 const cpuDir = process.env.PROFILE_CPU;
@@ -38,6 +44,7 @@ const target = await startBenchStack({
       }
     : {},
 });
+let floor: Managed | undefined;
 const pids = () =>
   Object.fromEntries(
     readdirSync(target.pidsDir)
@@ -54,6 +61,23 @@ const post = async (path: string, json: unknown, token?: string) => {
   return ((await res.json()) as { data: Record<string, string> }).data;
 };
 try {
+  const floorPort = await freePort();
+  floor = startProcess(
+    'floor-proxy',
+    process.execPath,
+    [fileURLToPath(new URL('floor-proxy.mjs', import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        FLOOR_PORT: String(floorPort),
+        FLOOR_UPSTREAM: target.serviceUrls.products,
+        REDIS_URL: target.stack.config.REDIS_URL,
+      },
+      cwd: ROOT,
+      output: { kind: 'file', path: join(target.logsDir, 'floor-proxy.log') },
+    },
+  );
+  writeFileSync(join(target.pidsDir, 'floor-proxy.pid'), String(floor.child.pid));
   const admin = (await post('/api/v1/auth/token', target.admin)).accessToken!;
   const email = `profile-${randomUUID().slice(0, 8)}@example.com`;
   await post('/api/v1/users', { email, name: 'Profile', password: 'profile-password' });
@@ -74,11 +98,21 @@ try {
     ['order direct', `${target.serviceUrls.orders}/api/v1/orders/${order.id}`, auth],
     ['product via gateway', `${target.gateway}/api/v1/products/${product.id}`, undefined],
     ['product direct', `${target.serviceUrls.products}/api/v1/products/${product.id}`, undefined],
+    ['product via the bare proxy', `http://127.0.0.1:${floorPort}/api/v1/products/${product.id}`, undefined],
   ] as const;
+  await waitFor(
+    'the bare proxy',
+    async () => (await fetch(cases[4][1], { signal: AbortSignal.timeout(3000) })).ok,
+    30_000,
+    floor,
+  );
   await readLoad(cases[0][1], { connections, durationMs: 3000, headers: auth }); // warm-up
   await readLoad(cases[2][1], { connections, durationMs: 3000 });
   /** Runs `load` and prints each process's CPU time per unit of work it reports done. */
-  const measure = async (name: string, load: () => Promise<{ done: number; summary: string }>) => {
+  const measure = async (
+    name: string,
+    load: () => Promise<{ done: number; summary: string }>,
+  ): Promise<Record<string, number>> => {
     // Each process with everything below it (the stack's own PostgreSQL with its backends, its Redis).
     const before = cpuSnapshot(target.pidsDir);
     const self0 = process.cpuUsage();
@@ -94,7 +128,9 @@ try {
     say(
       `${name}: ${summary}; CPU ms each: ${per.map(([k, ms]) => `${k} ${ms.toFixed(3)}`).join(', ')}; total ${total.toFixed(3)}`,
     );
+    return Object.fromEntries(per);
   };
+  const readCpu: Record<string, Record<string, number>> = {};
   if (process.env.PROFILE_SAGA) {
     const connection = await Connection.connect({ address: target.temporalAddress });
     const temporal = new Client({ connection });
@@ -108,7 +144,8 @@ try {
       const p = pids();
       const toggle = () => {
         if (cpuDir && name === 'saga')
-          for (const k of ['orders-worker', 'orders-api']) process.kill(p[k]!, 'SIGUSR2');
+          for (const k of Object.keys(p).filter((k) => k.endsWith('-worker') || k === 'orders-api'))
+            process.kill(p[k]!, 'SIGUSR2');
       };
       toggle();
       await measure(`${name} at concurrency ${concurrency}`, async () => {
@@ -125,7 +162,7 @@ try {
       if (cpuDir) for (const k of ['gateway', 'orders-api', 'products-api']) process.kill(p[k]!, 'SIGUSR2');
     };
     toggle();
-    await measure(name, async () => {
+    readCpu[name] = await measure(name, async () => {
       const r = await readLoad(url, {
         connections,
         durationMs: seconds * 1000,
@@ -138,6 +175,15 @@ try {
     });
     toggle();
   }
+  const gatewayCpu = readCpu['product via gateway']?.gateway ?? NaN;
+  const floorCpu = readCpu['product via the bare proxy']?.['floor-proxy'] ?? NaN;
+  say(
+    `a product read costs the gateway ${gatewayCpu.toFixed(3)} ms of CPU, and the bare proxy (one Redis command, an undici pool, one log line, nothing else) ${floorCpu.toFixed(3)} ms (the performance issue's target for the gateway: 0.12 ms)`,
+  );
 } finally {
+  if (floor) {
+    floor.child.kill('SIGTERM');
+    await floor.exited;
+  }
   await target.stop();
 }

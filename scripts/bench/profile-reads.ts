@@ -4,7 +4,8 @@
  * time per answered request (from /proc: steadier than requests per second on a shared machine, though a
  * busy machine still raises it).
  * `PROFILE_CPU=<dir>` also writes a V8 CPU profile of the gateway's, the order service's and the product
- * service's work during each of the four loads into <dir> (scripts/bench/cpu-profiler.mjs).
+ * service's work during each read load, and of the order service's and every worker's during the saga's loop,
+ * into <dir> (scripts/bench/cpu-profiler.mjs).
  *
  * It also starts a bare proxy (scripts/bench/floor-proxy.mjs: node:http, one Redis command, an undici pool, one
  * pino line per request, and nothing else) in front of the product service, and reads the same product through

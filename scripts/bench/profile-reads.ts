@@ -176,8 +176,8 @@ try {
     });
     toggle();
   }
-  const gatewayCpu = readCpu['product via gateway']?.gateway ?? NaN;
-  const floorCpu = readCpu['product via the bare proxy']?.['floor-proxy'] ?? NaN;
+  const gatewayCpu = readCpu[cases[2][0]]?.gateway ?? NaN;
+  const floorCpu = readCpu[cases[4][0]]?.['floor-proxy'] ?? NaN;
   say(
     `a product read costs the gateway ${gatewayCpu.toFixed(3)} ms of CPU, and the bare proxy (one Redis command, an undici pool, one log line, nothing else) ${floorCpu.toFixed(3)} ms (the performance issue's target for the gateway: 0.12 ms)`,
   );

@@ -240,8 +240,9 @@ export async function runCampaign(target: ChaosTarget, opts: ChaosOptions): Prom
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGCONT');
-      } catch {
-        // exited while paused (SIGKILL): nothing to resume
+      } catch (err) {
+        // Exited while paused (SIGKILL): nothing to resume. Anything else is the campaign's own failure.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
       }
     }
   };
